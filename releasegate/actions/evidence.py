@@ -1,0 +1,214 @@
+"""Evidence for a gate: checklists, JUnit test results, sign-offs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from releasegate.actions.common import (
+    append_event,
+    check_env,
+    load_patch,
+    refuse_passed_gate,
+)
+from releasegate.artifacts import file_sha256
+from releasegate.errors import InputError, NotFoundError, RuleError, did_you_mean
+from releasegate.identity import resolve_actor
+from releasegate.ids import check_id
+from releasegate.ledger import PATCHES, Ledger, Snapshot, Write
+from releasegate.model import ChecklistItem, ChecklistTemplate, Pipeline
+from releasegate.state import COUNT_KEYS
+from releasegate.yamlio import Document, Path_
+
+_URL = re.compile(r"https?://[^\s]+")
+
+
+# -- checklists -----------------------------------------------------------------------
+
+def find_template(pipeline: Pipeline, template: str, env: str) -> ChecklistTemplate:
+    """The template `template`, which the gate of `env` must list."""
+    check_env(pipeline, env)
+    if template not in pipeline.templates:
+        raise NotFoundError(f"unknown checklist template '{template}'", code="unknown-template",
+                            hint=did_you_mean(template, pipeline.templates))
+    listed = pipeline.environment(env).gate.checklists
+    if template not in listed:
+        raise RuleError(f"the {env} gate does not ask for checklist '{template}'; it asks for: "
+                        f"{', '.join(listed) or 'none'}", code="not-in-gate")
+    return pipeline.templates[template]
+
+
+def normalize_answers(template: ChecklistTemplate, raw: Any,
+                      doc: Document | None = None) -> dict[str, dict[str, str]]:
+    """Answers checked against the template, as stored: item -> {value, reason}."""
+    if not isinstance(raw, dict):
+        raise _answer_error(doc, (), "answers must be a map of item id to answer")
+    items = {item.id: item for item in template.items}
+    answers: dict[str, dict[str, str]] = {}
+    for key, value in raw.items():
+        if key not in items:
+            raise _answer_error(doc, (key,), f"'{template.id}' has no item '{key}'; its items "
+                                f"are: {', '.join(items)}", hint=did_you_mean(key, items))
+        answers[key] = _normalize_one(items[key], value, doc)
+    for item in template.items:
+        if item.required and item.id not in answers:
+            raise _answer_error(doc, (), f"required item '{item.id}' is not answered",
+                                hint=f"add '{item.id}:' to the answers")
+    return answers
+
+
+def _normalize_one(item: ChecklistItem, value: Any, doc: Document | None) -> dict[str, str]:
+    reason = None
+    if isinstance(value, dict):
+        reason, value = value.get("reason"), value.get("value")
+    if not isinstance(value, str) or not value.strip():
+        raise _answer_error(doc, (item.id,), "expected a non-empty answer")
+    value = value.strip()
+    if value == "n/a":
+        if not item.allow_na:
+            raise _answer_error(doc, (item.id,), f"'{item.id}' may not be answered n/a")
+        if not isinstance(reason, str) or not reason.strip():
+            raise _answer_error(doc, (item.id,), "n/a needs a reason",
+                                hint="write {value: n/a, reason: why it does not apply}")
+        return {"value": "n/a", "reason": reason.strip()}
+    if item.type == "confirm" and value not in ("yes", "no"):
+        raise _answer_error(doc, (item.id,), f"expected yes or no; got {value!r}")
+    if item.type == "choice" and value not in item.choices:
+        raise _answer_error(doc, (item.id,), f"expected one of {', '.join(item.choices)}; "
+                            f"got {value!r}", hint=did_you_mean(value, item.choices))
+    if item.type == "url" and not _URL.fullmatch(value):
+        raise _answer_error(doc, (item.id,), f"expected an http(s) URL; got {value!r}")
+    return {"value": value}
+
+
+def _answer_error(doc: Document | None, path: Path_, message: str,
+                  hint: str | None = None) -> InputError:
+    if doc is not None:
+        return doc.error(path, message, hint=hint)
+    return InputError(message, key=".".join(map(str, path)) or None, hint=hint,
+                      code="bad-answer")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    patch: str
+    env: str
+    kind: str
+    detail: Mapping[str, Any]
+
+
+def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: str, env: str,
+                   answers: Any, answers_doc: Document | None = None) -> Recorded:
+    """Record a completed checklist for the gate of `env`."""
+
+    def operation(snap: Snapshot) -> Write[Recorded]:
+        pipeline = snap.pipeline()
+        chosen = find_template(pipeline, template, env)
+        actor = resolve_actor(pipeline, claimed, ledger.store)
+        if not any(pipeline.holds(actor.id, role) for role in chosen.roles):
+            raise RuleError(f"{actor.id} may not fill '{template}': it needs one of the roles "
+                            f"{', '.join(chosen.roles)}", code="not-allowed")
+        state = load_patch(ledger, snap, patch)
+        refuse_passed_gate(pipeline, state, env)
+        stored = normalize_answers(chosen, answers, answers_doc)
+        result = Recorded(state.id, env, "checklist", {"template": template, "answers": stored})
+        return append_event(state, actor, "checklist", env,
+                            {"template": template, "answers": stored},
+                            f"checklist {template} for {env} by {actor.id}", result=result)
+
+    return ledger.transact(operation)[0]
+
+
+# -- test results ---------------------------------------------------------------------
+
+def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
+                 files: Sequence[Path], suite: str | None = None) -> tuple[Recorded, list[str]]:
+    """Record JUnit results that ran in `env` for the patch's current digest."""
+    from releasegate.junit import merge_runs, parse_junit, run_to_json
+
+    if not files:
+        raise InputError("no JUnit files given", code="usage")
+    suite = check_id("suite name", suite or files[0].stem)
+    runs = [parse_junit(f, display_name=str(f)) for f in files]
+    merged = merge_runs(runs)
+    stored: dict[str, Any] = {}
+    listed = []
+    for path, run in zip(files, runs, strict=True):
+        sha, size = file_sha256(path)
+        listed.append({"name": path.name, "sha256": sha, "size": size})
+        stored[f"evidence/{sha}.xml"] = path
+        stored[f"evidence/{sha}.json"] = run_to_json(run)
+    counts = {k: getattr(merged, k) for k in COUNT_KEYS}
+
+    def operation(snap: Snapshot) -> Write[Recorded]:
+        pipeline = snap.pipeline()
+        check_env(pipeline, env)
+        actor = resolve_actor(pipeline, claimed, ledger.store)
+        state = load_patch(ledger, snap, patch)
+        if env not in state.entered:
+            raise RuleError(f"{state.id} has not entered {env} with its current digest; tests "
+                            f"recorded for {env} must have run there", code="not-in-env",
+                            hint=f"promote it to {env} first (`releasegate promote {state.id}`)")
+        data = {"suite": suite, "files": listed, "counts": counts}
+        prefix = f"{PATCHES}/{state.id}/"
+        return append_event(state, actor, "tests", env, data,
+                            f"tests {suite} in {env}: {counts['tests']} tests, "
+                            f"{counts['failed']} failed, {counts['errors']} errors",
+                            files={prefix + k: v for k, v in stored.items()},
+                            result=Recorded(state.id, env, "tests",
+                                            {"suite": suite, "digest": state.digest,
+                                             **counts}))
+
+    recorded, warnings = ledger.transact(operation)
+    if counts["tests"] - counts["skipped"] <= 0:
+        warnings.append(f"{suite}: nothing executed ({counts['tests']} tests, "
+                        f"{counts['skipped']} skipped); the tests condition will fail")
+    return recorded, warnings
+
+
+# -- sign-offs ------------------------------------------------------------------------
+
+def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: str,
+             reject: bool = False, comment: str | None = None) -> Recorded:
+    """Approve or reject the patch for the gate of `env`, in `role`."""
+
+    def operation(snap: Snapshot) -> Write[Recorded]:
+        pipeline = snap.pipeline()
+        check_env(pipeline, env)
+        wanted = [s.role for s in pipeline.environment(env).gate.signoffs]
+        if role not in wanted:
+            raise RuleError(f"the {env} gate asks for no sign-off from role '{role}'; it asks "
+                            f"for: {', '.join(wanted) or 'none'}", code="not-in-gate",
+                            hint=did_you_mean(role, wanted))
+        actor = resolve_actor(pipeline, claimed, ledger.store)
+        state = load_patch(ledger, snap, patch)
+        refuse_passed_gate(pipeline, state, env)
+        _check_signer(pipeline, state, actor.id, env, role)
+        decision = "reject" if reject else "approve"
+        data: dict[str, Any] = {"role": role, "decision": decision}
+        if comment:
+            data["comment"] = comment
+        return append_event(state, actor, "signoff", env, data,
+                            f"{decision} for {env} as {role} by {actor.id}",
+                            result=Recorded(state.id, env, "signoff", data))
+
+    return ledger.transact(operation)[0]
+
+
+def _check_signer(pipeline: Pipeline, state: Any, person: str, env: str, role: str) -> None:
+    if not pipeline.holds(person, role):
+        raise RuleError(f"{person} does not hold role '{role}'", code="not-allowed",
+                        hint=f"holders of {role}: {', '.join(pipeline.roles.get(role, ())) or 'none'}")
+    if pipeline.rules.four_eyes and person == state.submitter:
+        raise RuleError(f"{person} submitted {state.id} and may not sign it off (four eyes)",
+                        code="four-eyes")
+    if pipeline.rules.one_role_per_person:
+        for other in state.signoffs:
+            if other.env == env and other.person == person and other.role != role:
+                raise RuleError(f"{person} already signed the {env} gate as '{other.role}'; "
+                                "one person counts for one role per gate",
+                                code="one-role-per-person")
+

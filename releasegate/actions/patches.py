@@ -1,0 +1,112 @@
+"""Registering vendor patches: submit and revise."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from releasegate.actions.common import append_event, identity_of, load_patch, utc_now
+from releasegate.artifacts import hash_artifacts
+from releasegate.errors import InputError, RuleError
+from releasegate.identity import resolve_actor
+from releasegate.ledger import PATCHES, Ledger, Snapshot, Write, event_path, render_event
+from releasegate.model import Artifact, Manifest, text_in
+from releasegate.yamlio import load_yaml
+
+MANIFEST_MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Submitted:
+    patch: str
+    digest: str
+    artifacts: tuple[Artifact, ...]
+    recorded: bool
+    warnings: tuple[str, ...] = ()
+
+
+def read_manifest(path: Path) -> tuple[Manifest, bytes]:
+    """The manifest at `path`, validated; its bytes are stored as submitted."""
+    from releasegate.config import parse_manifest
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read manifest {path}: {exc.strerror or exc}",
+                         file=str(path), code="unreadable-file") from None
+    return parse_manifest(load_yaml(raw, str(path), max_bytes=MANIFEST_MAX_BYTES)), raw
+
+
+def submit_patch(ledger: Ledger, claimed: str | None, manifest_path: Path,
+                 artifact_paths: Sequence[Path] = ()) -> Submitted:
+    """Register a vendor patch from its manifest and artifacts; the first event."""
+    manifest, raw = read_manifest(manifest_path)
+    paths = [manifest_path.parent / a for a in manifest.artifacts] + list(artifact_paths)
+    digest, artifacts = hash_artifacts(paths)
+
+    def operation(snap: Snapshot) -> Write[Submitted] | Submitted:
+        actor = resolve_actor(snap.pipeline(), claimed, ledger.store)
+        existing = snap.patch_dirs().get(manifest.id.lower())
+        if existing is not None:
+            return _resubmission(ledger, snap, existing, manifest, digest)
+        warnings = [f"{manifest.id} depends on {dep}, which is not in the ledger yet"
+                    for dep in manifest.depends_on
+                    if dep.lower() not in snap.patch_dirs()]
+        snap.warnings.extend(warnings)
+        event = {"type": "submitted", "patch": manifest.id, "seq": 1, "prev": None,
+                 "at": utc_now(), "actor": actor.id, "digest": digest}
+        data: dict[str, Any] = {
+            "system": manifest.system, "vendor": manifest.vendor,
+            "title": text_in(manifest.title),
+            "manifest_sha256": hashlib.sha256(raw).hexdigest(),
+            "artifacts": [_artifact_data(a) for a in artifacts]}
+        files = {f"{PATCHES}/{manifest.id}/patch.yaml": raw,
+                 event_path(manifest.id, 1, "submitted"): render_event(event, data)}
+        return Write(files, f"{manifest.id}: submitted by {actor.id}\n\n{digest}",
+                     Submitted(manifest.id, digest, artifacts, True), identity_of(actor))
+
+    result, warnings = ledger.transact(operation)
+    return Submitted(result.patch, result.digest, result.artifacts, result.recorded,
+                     tuple(warnings))
+
+
+def _resubmission(ledger: Ledger, snap: Snapshot, existing: str, manifest: Manifest,
+                  digest: str) -> Submitted:
+    state = load_patch(ledger, snap, existing)
+    if existing == manifest.id and state.events[0].digest == digest:
+        return Submitted(existing, digest, state.artifacts, False)
+    raise RuleError(f"patch {existing} already exists"
+                    + (" (ids are unique regardless of case)" if existing != manifest.id
+                       else " with other artifacts"),
+                    code="duplicate-patch",
+                    hint=f"a vendor re-delivery is `releasegate patch revise {existing} "
+                         "--artifact FILE...`")
+
+
+def revise_patch(ledger: Ledger, claimed: str | None, patch: str,
+                 artifact_paths: Sequence[Path]) -> Submitted:
+    """A vendor re-delivery: a new digest, and the patch starts over from the start."""
+    digest, artifacts = hash_artifacts(list(artifact_paths))
+
+    def operation(snap: Snapshot) -> Write[Submitted] | Submitted:
+        actor = resolve_actor(snap.pipeline(), claimed, ledger.store)
+        state = load_patch(ledger, snap, patch)
+        if state.digest == digest:
+            return Submitted(state.id, digest, artifacts, False)
+        data = {"previous_digest": state.digest,
+                "artifacts": [_artifact_data(a) for a in artifacts]}
+        return append_event(state, actor, "revised", None, data,
+                            f"revised by {actor.id}; starts over\n\n{digest}", digest=digest,
+                            result=Submitted(state.id, digest, artifacts, True))
+
+    result, warnings = ledger.transact(operation)
+    return Submitted(result.patch, result.digest, result.artifacts, result.recorded,
+                     tuple(warnings))
+
+
+def _artifact_data(artifact: Artifact) -> dict[str, Any]:
+    return {"name": artifact.name, "size": artifact.size, "sha256": artifact.sha256}
+

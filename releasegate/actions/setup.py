@@ -1,0 +1,139 @@
+"""Making a new ledger: a git repository with the default pipeline and checklists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from releasegate.errors import UsageError
+from releasegate.gitstore import GitStore, init_repository
+from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot, Write
+
+PIPELINE = """\
+# releasegate pipeline. Edit, then commit with git: releasegate reads only what is
+# committed. `releasegate schema pipeline` prints the JSON Schema of this file.
+version: 1
+timezone: {timezone}
+
+# The order a vendor patch passes through. Each environment has an entry gate.
+environments:
+  - name: dev
+    gate:
+      checklists: [intake]
+  - name: test
+    gate:
+      checklists: [dev-review]
+      tests:
+        - {{env: dev, suites: ["smoke*"], max_failures: 0}}
+      signoffs:
+        - {{role: app-owner}}
+  - name: prod
+    gate:
+      checklists: [test-review, change-readiness]
+      tests:
+        - env: test
+          suites: ["regression*"]
+          min_tests: 1
+          max_failures: 0
+          max_skipped_ratio: 0.05
+      signoffs:
+        - {{role: test-lead}}
+        - {{role: app-owner}}
+        - {{role: business}}
+        - {{role: change-manager}}
+
+# Everyone who acts on the ledger; releasegate matches git's user.email to them.
+{people}
+
+rules:
+  four_eyes: true             # the submitter of a patch may not sign it off
+  one_role_per_person: true   # one person counts for one role in a gate
+  stale_signoffs: true        # a sign-off older than the gate's newest evidence is void
+"""
+
+NO_PEOPLE = """\
+people: {}
+  # alice: {name: Alice Wang, email: alice@bank.example}
+
+roles:
+  release-manager: []
+  app-owner: []
+  test-lead: []
+  business: []
+  change-manager: []"""
+
+EXAMPLE_PEOPLE = """\
+people:
+  alice: {name: Alice Wang, email: alice@bank.example}
+  bob: {name: Bob Li, email: bob@bank.example}
+  carol: {name: Carol Zhang, email: carol@bank.example}
+  dave: {name: Dave Chen, email: dave@bank.example}
+  erin: {name: Erin Liu, email: erin@bank.example}
+
+roles:
+  release-manager: [alice]
+  app-owner: [bob]
+  test-lead: [carol]
+  business: [dave]
+  change-manager: [erin]"""
+
+
+def default_checklists() -> dict[str, bytes]:
+    """The checklist templates shipped with releasegate, by file name."""
+    try:
+        folder = resources.files("releasegate.checklists")
+        found = {f.name: f.read_bytes() for f in folder.iterdir() if f.name.endswith(".yaml")}
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
+        found = {}
+    if not found:
+        # Running from a source checkout: the templates sit beside the package.
+        source = Path(__file__).resolve().parents[2] / "checklists"
+        found = {f.name: f.read_bytes() for f in sorted(source.glob("*.yaml"))}
+    return dict(sorted(found.items()))
+
+
+@dataclass(frozen=True)
+class Initialized:
+    root: Path
+    files: tuple[str, ...]
+
+
+def init_ledger(directory: Path, *, example: bool = False,
+                timezone: str = "UTC") -> Initialized:
+    """A new ledger in `directory`: git repository, pipeline and checklists, committed."""
+    root = directory.resolve()
+    _refuse_occupied(root)
+    init_repository(root)
+    people = EXAMPLE_PEOPLE if example else NO_PEOPLE
+    files: dict[str, bytes | Path] = {
+        CONFIG_FILE: PIPELINE.format(timezone=timezone, people=people).encode()}
+    for name, data in default_checklists().items():
+        files[f"{CHECKLISTS}/{name}"] = data
+    ledger = Ledger(root)
+
+    def operation(snap: Snapshot) -> Write[Initialized]:
+        if snap.head is not None:
+            raise UsageError(f"{root} already has commits", code="not-empty")
+        return Write(files, "releasegate ledger: default pipeline and checklists",
+                     Initialized(root, tuple(files)))
+
+    result, _ = ledger.transact(operation)
+    ledger.snapshot().pipeline()  # proves the committed default loads
+    return result
+
+
+def _refuse_occupied(root: Path) -> None:
+    if (root / CONFIG_FILE).exists():
+        raise UsageError(f"{root} is already a releasegate ledger", code="exists")
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise UsageError(f"{root} exists and is not a folder", code="not-empty")
+    others = [p.name for p in root.iterdir() if p.name != ".git"]
+    if others:
+        raise UsageError(f"{root} is not empty ({', '.join(sorted(others)[:3])}...)",
+                         code="not-empty", hint="choose a new or empty folder")
+    if (root / ".git").exists() and GitStore(root).resolve("HEAD"):
+        raise UsageError(f"{root} is a git repository with commits", code="not-empty",
+                         hint="a ledger starts in an empty repository")

@@ -1,0 +1,117 @@
+"""Read-only views: patch list, patch detail, audit trail, environment board."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+from releasegate import __version__
+from releasegate.actions.common import fold_patch, load_patch
+from releasegate.actions.gate import dependencies_of
+from releasegate.errors import ReleasegateError
+from releasegate.gates import evaluate_gate
+from releasegate.ledger import CHECKLISTS, CONFIG_FILE, PATCHES, Ledger, Snapshot
+from releasegate.model import Pipeline, Verdict, text_in
+from releasegate.state import PatchState
+
+
+def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
+    """Every patch's state, each folded once per version of its folder (cached)."""
+    if snap.head is None:
+        return []
+    listing = snap.store.list_tree(snap.head, [PATCHES + "/"], recursive=False)
+    cache_dir = ledger.root / ".git" / "releasegate" / "states"
+    states, missing = [], []
+    for path, entry in sorted(listing.items()):
+        cached = _read(cache_dir / f"{entry.sha}.pickle")
+        if isinstance(cached, PatchState):
+            states.append(cached)
+        else:
+            missing.append((path, entry.sha))
+    snap.prefetch([path for path, _ in missing])
+    for path, sha in missing:
+        state = fold_patch(snap, path.split("/", 1)[1])
+        states.append(state)
+        _write(cache_dir / f"{sha}.pickle", state)
+    return sorted(states, key=lambda s: s.id)
+
+
+def _read(path: Any) -> object:
+    # A cache of derived state inside .git, written only by releasegate itself.
+    try:
+        data = pickle.loads(path.read_bytes())
+    except Exception:
+        return None
+    return data[1] if isinstance(data, tuple) and data[0] == __version__ else None
+
+
+def _write(path: Any, value: object) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps((__version__, value)))
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True)
+class PatchView:
+    state: PatchState
+    next_verdict: Verdict | None
+    problem: str | None = None
+
+
+def next_verdict(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
+                 state: PatchState) -> tuple[Verdict | None, str | None]:
+    following = pipeline.following(state.env)
+    if following is None:
+        return None, None
+    try:
+        deps = dependencies_of(ledger, snap, state)
+        return evaluate_gate(pipeline, state, following, deps), None
+    except ReleasegateError as exc:
+        return None, str(exc)
+
+
+def list_patches(ledger: Ledger) -> tuple[list[PatchState], list[str]]:
+    snap = ledger.snapshot()
+    snap.pipeline()
+    return all_states(ledger, snap), snap.warnings
+
+
+def show_patch(ledger: Ledger, patch: str) -> tuple[PatchView, list[str]]:
+    snap = ledger.snapshot()
+    state = load_patch(ledger, snap, patch)
+    verdict, problem = next_verdict(ledger, snap, snap.pipeline(), state)
+    return PatchView(state, verdict, problem), snap.warnings
+
+
+def patch_log(ledger: Ledger, patch: str) -> tuple[PatchState, list[str]]:
+    snap = ledger.snapshot()
+    return load_patch(ledger, snap, patch), snap.warnings
+
+
+@dataclass(frozen=True)
+class Board:
+    pipeline: Pipeline
+    patches: list[PatchView]
+
+
+def status_board(ledger: Ledger) -> tuple[Board, list[str]]:
+    """Each environment and the patches in it, with what their next gate waits for."""
+    snap = ledger.snapshot()
+    pipeline = snap.pipeline()
+    snap.prefetch([CONFIG_FILE, CHECKLISTS])
+    views = []
+    for state in all_states(ledger, snap):
+        verdict, problem = next_verdict(ledger, snap, pipeline, state)
+        views.append(PatchView(state, verdict, problem))
+    return Board(pipeline, views), snap.warnings
+
+
+def patch_summary(state: PatchState) -> dict[str, Any]:
+    """The fields every JSON view of a patch shares."""
+    m = state.manifest
+    return {"id": state.id, "system": m.system, "vendor": m.vendor, "title": text_in(m.title),
+            "env": state.env, "digest": state.digest, "submitter": state.submitter,
+            "submitted_at": state.events[0].at}

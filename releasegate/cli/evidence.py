@@ -1,0 +1,155 @@
+"""checklist fill, tests record, signoff: evidence for a gate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from releasegate.cli.main import Context
+from releasegate.cli.output import FORMAT, emit_json, warn
+from releasegate.errors import InputError
+from releasegate.model import ChecklistTemplate, text_in
+
+FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+def interactive() -> bool:
+    """Whether a person is at the terminal to answer prompts."""
+    return sys.stdin.isatty()
+
+
+@click.group("checklist")
+def checklist() -> None:
+    """Review checklists."""
+
+
+@checklist.command("fill")
+@click.argument("patch_id", metavar="ID")
+@click.argument("template")
+@click.option("--env", required=True, help="The gate the checklist serves (the environment "
+              "being entered).")
+@click.option("--answers", "answers_file", type=FILE,
+              help="A YAML map of item id to answer; without it, prompts on a terminal.")
+@FORMAT
+@click.pass_obj
+def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Path | None,
+         fmt: str) -> int:
+    """Complete checklist TEMPLATE for patch ID."""
+    from releasegate.actions.evidence import fill_checklist, find_template
+
+    ledger = obj.ledger()
+    doc = None
+    if answers_file is not None:
+        answers, doc = _read_answers(answers_file)
+    elif interactive():
+        chosen = find_template(ledger.snapshot().pipeline(), template, env)
+        answers = prompt_answers(chosen)
+    else:
+        raise InputError("no answers given and no terminal to ask on", code="usage",
+                         hint="pass --answers FILE (a YAML map of item id to answer)")
+    result = fill_checklist(ledger, obj.person, patch_id, template, env, answers, doc)
+    if fmt == "json":
+        emit_json({"patch": result.patch, "env": env, **result.detail})
+    else:
+        click.echo(f"recorded checklist {template} for {result.patch} ({env} gate)")
+    return 0
+
+
+def _read_answers(path: Path) -> tuple[Any, Any]:
+    from releasegate.yamlio import load_yaml
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}", file=str(path),
+                         code="unreadable-file") from None
+    doc = load_yaml(raw, str(path))
+    return doc.data, doc
+
+
+def prompt_answers(template: ChecklistTemplate) -> dict[str, Any]:
+    """Ask item by item; the core checks the answers as it would a file's."""
+    click.echo(f"{text_in(template.title)} ({template.id})")
+    answers: dict[str, Any] = {}
+    for item in template.items:
+        label = text_in(item.text)
+        optional = "" if item.required else " (optional, Enter to skip)"
+        if item.type == "confirm":
+            options = ["yes", "no"] + (["n/a"] if item.allow_na else [])
+            value = click.prompt(f"{label}{optional}", type=click.Choice(options),
+                                 default="" if not item.required else None,
+                                 show_default=False)
+        elif item.type == "choice":
+            value = click.prompt(f"{label}{optional}", type=click.Choice(list(item.choices)),
+                                 default="" if not item.required else None,
+                                 show_default=False)
+        else:
+            value = click.prompt(f"{label}{optional}", default="" if not item.required else None,
+                                 show_default=False)
+        if value == "n/a":
+            reason = click.prompt("  why does it not apply?")
+            answers[item.id] = {"value": "n/a", "reason": reason}
+        elif value != "":
+            answers[item.id] = value
+    return answers
+
+
+@click.group("tests")
+def tests() -> None:
+    """JUnit test results."""
+
+
+@tests.command("record")
+@click.argument("patch_id", metavar="ID")
+@click.argument("files", nargs=-1, required=True, type=FILE)
+@click.option("--env", required=True, help="The environment the tests ran in.")
+@click.option("--suite", help="Suite name (default: the first file's name without .xml).")
+@FORMAT
+@click.pass_obj
+def record(obj: Context, patch_id: str, files: tuple[Path, ...], env: str,
+           suite: str | None, fmt: str) -> int:
+    """Record JUnit XML results for patch ID."""
+    from releasegate.actions.evidence import record_tests
+
+    result, warnings = record_tests(obj.ledger(), obj.person, patch_id, env, list(files), suite)
+    warn(warnings)
+    d = result.detail
+    if fmt == "json":
+        emit_json({"patch": result.patch, "env": env, "suite": d["suite"],
+                   "digest": d["digest"], **{k: d[k] for k in
+                                              ("tests", "passed", "flaky", "failed", "errors",
+                                               "skipped")}})
+    else:
+        click.echo(f"recorded {d['suite']} for {result.patch} in {env}: {d['tests']} tests, "
+                   f"{d['passed']} passed, {d['flaky']} flaky, {d['failed']} failed, "
+                   f"{d['errors']} errors, {d['skipped']} skipped")
+    return 0
+
+
+@click.command("signoff")
+@click.argument("patch_id", metavar="ID")
+@click.option("--env", required=True, help="The gate signed (the environment being entered).")
+@click.option("--role", required=True, help="The role you sign in.")
+@click.option("--reject", is_flag=True, help="Reject instead of approve; blocks the gate "
+              "until you approve later.")
+@click.option("--comment", help="A comment kept with the sign-off.")
+@FORMAT
+@click.pass_obj
+def signoff(obj: Context, patch_id: str, env: str, role: str, reject: bool,
+            comment: str | None, fmt: str) -> int:
+    """Approve (or reject) patch ID for a gate, in a role."""
+    from releasegate.actions.evidence import sign_off
+
+    result = sign_off(obj.ledger(), obj.person, patch_id, env, role, reject, comment)
+    if fmt == "json":
+        emit_json({"patch": result.patch, "env": env, **result.detail})
+    else:
+        word = "rejected" if reject else "approved"
+        click.echo(f"{word} {result.patch} for {env} as {role}")
+    return 0
+
+
+COMMANDS = [checklist, tests, signoff]

@@ -1,0 +1,129 @@
+"""The command line: the one error boundary and the command group.
+
+Commands are thin: parse, call one action, render, return an exit status. Every
+expected failure is a ReleasegateError carrying its exit status; anything else is a
+bug, reported in one line with the traceback written to a log file (exit 4).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from releasegate import __version__
+from releasegate.errors import EXIT_BAD_INPUT, EXIT_BUG, ReleasegateError
+
+
+class Context:
+    """What the global options give every command."""
+
+    def __init__(self, ledger: str | None, person: str | None) -> None:
+        self.ledger_option = ledger
+        self.person = person or os.environ.get("RELEASEGATE_USER") or None
+
+    def ledger(self) -> Any:
+        from releasegate.ledger import Ledger
+
+        return Ledger.discover(self.ledger_option, os.environ, Path.cwd())
+
+
+class Group(click.Group):
+    """A click group whose `main` is releasegate's error boundary."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> NoReturn:
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = _wants_json(argv)
+        try:
+            result = super().main(argv, prog_name or "releasegate", complete_var,
+                                  standalone_mode=False, **extra)
+            code = result if isinstance(result, int) else 0
+        except ReleasegateError as exc:
+            code = _report(exc, as_json)
+        except click.exceptions.Abort:
+            click.echo("error: aborted; nothing recorded", err=True)
+            code = EXIT_BAD_INPUT
+        except click.ClickException as exc:
+            code = _report(ReleasegateError(exc.format_message(), code="usage",
+                                            hint=_usage_hint(exc)), as_json)
+        except Exception as exc:  # the boundary: anything unexpected is a bug
+            code = _report_bug(exc)
+        sys.exit(code)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg == "--format=json" or (arg == "--format" and argv[i + 1:i + 2] == ["json"]):
+            return True
+    return False
+
+
+def _usage_hint(exc: click.ClickException) -> str | None:
+    ctx = getattr(exc, "ctx", None)
+    return f"see `{ctx.command_path} --help`" if ctx is not None else None
+
+
+def _report(exc: ReleasegateError, as_json: bool) -> int:
+    if as_json:
+        click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"error: {exc}", err=True)
+    return exc.exit_status
+
+
+def _report_bug(exc: Exception) -> int:
+    folder = Path(os.environ.get("RELEASEGATE_LOG_DIR")
+                  or Path.home() / ".cache" / "releasegate")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    log = folder / f"crash-{stamp}-{os.getpid()}.log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"releasegate {__version__}\nargv: {sys.argv}\n\n"
+                       + traceback.format_exc(), encoding="utf-8")
+        where = f"details in {log}"
+    except OSError:
+        where = "could not write the log file"
+    click.echo(f"error: internal error in releasegate ({type(exc).__name__}: {exc}); "
+               f"{where}; please report it", err=True)
+    return EXIT_BUG
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"],
+                                          "max_content_width": 100})
+@click.option("--ledger", metavar="DIR", help="The ledger folder (default: $RELEASEGATE_LEDGER, "
+              "else the nearest folder upwards holding releasegate.yaml).")
+@click.option("--as", "person", metavar="PERSON", help="Act as PERSON (default: "
+              "$RELEASEGATE_USER, else git's user.email matched to a person).")
+@click.version_option(__version__, prog_name="releasegate")
+@click.pass_context
+def cli(ctx: click.Context, ledger: str | None, person: str | None) -> None:
+    """Vendor patches go dev -> test -> prod, gate by gate, on a git ledger.
+
+    Exit status: 0 done or gate open; 1 gate closed; 2 bad usage or input (nothing
+    recorded); 3 transient, retry may succeed; 4 a bug in releasegate.
+    """
+    ctx.obj = Context(ledger, person)
+
+
+def _register() -> None:
+    from releasegate.cli import evidence, gate, patch, setup, views
+
+    for module in (setup, patch, evidence, gate, views):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> NoReturn:
+    cli.main()

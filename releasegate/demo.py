@@ -1,0 +1,182 @@
+"""The demo: an example ledger and one vendor patch walked through every gate.
+
+It uses the same actions as the command line, so what it shows is what a release
+manager gets. It narrates through `say` and never touches the terminal itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from releasegate.actions.evidence import fill_checklist, record_tests, sign_off
+from releasegate.actions.gate import check_gate, promote
+from releasegate.actions.patches import submit_patch
+from releasegate.actions.setup import init_ledger
+from releasegate.actions.views import status_board
+from releasegate.errors import UsageError
+from releasegate.ledger import Ledger
+from releasegate.render import board_text, verdict_text
+
+MARKER = ".releasegate-demo"
+PATCH = "CBS-2026-0042"
+
+MANIFEST = """\
+id: CBS-2026-0042
+system: core-banking
+vendor: Acme FinSoft
+vendor_ref: AFS-PATCH-7.4.2-HF3
+version: 7.4.2-hf3
+title:
+  en: Fix interest accrual on accounts opened on the last day of a month
+  zh-CN: 修复月末最后一天开立账户的利息计提错误
+summary:
+  en: Daily interest was accrued twice for accounts opened on the 31st.
+  zh-CN: 31日开立的账户每日利息被重复计提。
+business_impact:
+  en: Retail deposit interest is correct again; no change to screens.
+  zh-CN: 零售存款利息恢复正确；界面无变化。
+affected_modules: [deposits, interest-accrual]
+downtime: {en: 15 minutes, zh-CN: 15分钟}
+rollback_plan:
+  en: Reinstall 7.4.2-hf2 from the vendor drop and rerun the accrual batch.
+  zh-CN: 从厂商介质重新安装7.4.2-hf2并重跑计提批处理。
+fixes:
+  - {en: Double interest accrual for month-end accounts, zh-CN: 月末账户利息重复计提}
+contact: {en: "IT service desk, ext. 8000", zh-CN: "IT服务台，分机8000"}
+artifacts: [cbs-7.4.2-hf3.tar, install-notes.txt]
+"""
+
+ANSWERS = {
+    "intake": {"version-controlled": "yes", "release-note-read": "yes", "risk": "medium",
+               "problem-ticket": "https://itsm.bank.example/PRB-1187"},
+    "dev-review": {"walkthrough": "yes", "installed-cleanly": "yes",
+                   "data-migration": {"value": "n/a", "reason": "no data migration"}},
+    "test-review": {"regression-run": "yes", "fix-verified": "yes",
+                    "business-verification": "yes"},
+    "change-readiness": {"rollback-tested": "yes", "window-agreed": "yes", "notice-sent": "yes",
+                         "on-call": "Erin Liu (primary), Bob Li (backup)"},
+}
+
+
+def junit(suite: str, total: int, failing: dict[str, str]) -> str:
+    """A JUnit XML report of `total` tests, the named ones failing."""
+    cases = []
+    for i in range(1, total + 1):
+        name = f"test_{suite.replace('-', '_')}_{i:03d}"
+        body = ""
+        if name in failing:
+            body = f'<failure message="{failing[name]}">AssertionError: {failing[name]}</failure>'
+        cases.append(f'    <testcase classname="cbs.{suite}" name="{name}" time="0.05">{body}'
+                     "</testcase>")
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="{suite}" '
+            f'tests="{total}">\n' + "\n".join(cases) + "\n</testsuite>\n")
+
+
+def run_demo(directory: Path, *, force: bool = False,
+             say: Callable[[str], None] = print) -> Ledger:
+    """Build the example ledger in `directory` and walk CBS-2026-0042 to prod."""
+    root = _prepare(directory, force)
+    drop = root / "vendor-drop"
+    drop.mkdir()
+    (drop / "manifest.yaml").write_text(MANIFEST, encoding="utf-8")
+    (drop / "cbs-7.4.2-hf3.tar").write_bytes(b"acme finsoft core banking 7.4.2-hf3\n" * 512)
+    (drop / "install-notes.txt").write_text("stop batch, install, restart, run accrual\n")
+    results = root / "test-results"
+    results.mkdir()
+
+    say("== 1. A new ledger: a git repository holding the pipeline and every decision")
+    init_ledger(root / "ledger", example=True, timezone="Asia/Shanghai")
+    ledger = Ledger((root / "ledger").resolve())
+    say(f"   {ledger.root}: dev -> test -> prod, people alice (release manager), bob "
+        "(app owner), carol (test lead), dave (business), erin (change manager)")
+
+    say("\n== 2. Acme FinSoft delivers a patch; alice registers it")
+    submitted = submit_patch(ledger, "alice", drop / "manifest.yaml")
+    say(f"   {PATCH} digest {submitted.digest}")
+    say("   (sha256 over the artifacts: what is tested is byte for byte what ships)")
+
+    say("\n== 3. Intake checklist, then dev")
+    fill_checklist(ledger, "alice", PATCH, "intake", "dev", ANSWERS["intake"])
+    _promote(ledger, say, "alice", "dev")
+
+    say("\n== 4. Smoke tests ran in dev; bob reviews and signs off for test")
+    _record(ledger, say, results, "smoke-core", "dev", 24, {})
+    fill_checklist(ledger, "bob", PATCH, "dev-review", "test", ANSWERS["dev-review"])
+    sign_off(ledger, "bob", PATCH, "test", "app-owner", comment="walkthrough done")
+    _promote(ledger, say, "alice", "test")
+
+    say("\n== 5. The regression run in test finds a surprise")
+    _record(ledger, say, results, "regression-core", "test", 180,
+            {"test_regression_core_047": "fee posted twice on month-end",
+             "test_regression_core_112": "statement balance off by 0.01"})
+    fill_checklist(ledger, "carol", PATCH, "test-review", "prod", ANSWERS["test-review"])
+    fill_checklist(ledger, "erin", PATCH, "change-readiness", "prod",
+                   ANSWERS["change-readiness"])
+    verdict, _ = check_gate(ledger, PATCH, "prod")
+    say("   releasegate check CBS-2026-0042 --to prod")
+    say(_indent(verdict_text(verdict)))
+    say("   The prod gate is CLOSED: two regression tests fail, and nobody signed yet.")
+    say("   Nothing reached production; the surprise stayed in test.")
+
+    say("\n== 6. The vendor's fix for the test data; the rerun is clean")
+    _record(ledger, say, results, "regression-core", "test", 180, {}, rerun=True)
+
+    say("\n== 7. Sign-offs: four people in four roles; the submitter may not sign")
+    for person, role in (("carol", "test-lead"), ("bob", "app-owner"), ("dave", "business"),
+                         ("erin", "change-manager")):
+        sign_off(ledger, person, PATCH, "prod", role)
+        say(f"   {person} approved as {role}")
+    _promote(ledger, say, "alice", "prod")
+
+    say("\n== 8. The board")
+    board, _ = status_board(ledger)
+    say(_indent(board_text(board)))
+    _next_steps(ledger, say)
+    return ledger
+
+
+def _prepare(directory: Path, force: bool) -> Path:
+    root = directory.resolve()
+    if root.exists() and any(root.iterdir()):
+        if not force:
+            raise UsageError(f"{root} is not empty", code="not-empty",
+                             hint="choose another folder, or pass --force to replace an "
+                                  "earlier demo there")
+        if not (root / MARKER).exists():
+            raise UsageError(f"{root} is not empty and holds no earlier demo; --force only "
+                             "replaces an earlier demo", code="not-empty")
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MARKER).write_text("made by `releasegate demo`; --force may replace this folder\n")
+    return root
+
+
+def _record(ledger: Ledger, say: Callable[[str], None], folder: Path, suite: str, env: str,
+            total: int, failing: dict[str, str], rerun: bool = False) -> None:
+    path = folder / f"{suite}{'-rerun' if rerun else ''}.xml"
+    path.write_text(junit(suite, total, failing), encoding="utf-8")
+    recorded, _ = record_tests(ledger, "alice", PATCH, env, [path], suite)
+    d = recorded.detail
+    say(f"   recorded {suite} in {env}: {d['tests']} tests, {d['failed']} failed")
+
+
+def _promote(ledger: Ledger, say: Callable[[str], None], person: str, env: str) -> None:
+    result, _ = promote(ledger, person, PATCH, env)
+    if not result.recorded:
+        raise RuntimeError(f"demo: the {env} gate did not open:\n{verdict_text(result.verdict)}")
+    say(f"   gate open: {PATCH} promoted to {env}")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("   " + line for line in text.splitlines())
+
+
+def _next_steps(ledger: Ledger, say: Callable[[str], None]) -> None:
+    base = f"releasegate --ledger {ledger.root}"
+    say("\nTry next:")
+    for line in (f"{base} patch show {PATCH}", f"{base} patch log {PATCH}",
+                 f"{base} check {PATCH} --to prod --format json", f"{base} status",
+                 f"git -C {ledger.root} log --oneline"):
+        say(f"   {line}")

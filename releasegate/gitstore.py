@@ -1,0 +1,206 @@
+"""The git adapter: the only module that runs git.
+
+Reads go through the git command line directly, so read-only commands such as
+`check` start without importing GitPython (about 80 ms here). Writes use
+GitPython's `Repo.git` wrapper for plumbing (blobs, trees, commits, a
+compare-and-swap of the branch); never an index shared with the person using the
+working tree. Every git failure becomes a releasegate error.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from releasegate.errors import ContentionError, InputError, TransientError
+
+ZERO = "0" * 40
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    mode: str
+    type: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+
+class GitStore:
+    """One git repository: its branch, trees and blobs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._repo: Any = None
+
+    # -- reads (git command line) ---------------------------------------------------
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        """Run a read-only git command in the repository and return its output."""
+        try:
+            proc = subprocess.run(["git", "-C", str(self.root), *args], input=input,
+                                  capture_output=True, env={**os.environ, **_GIT_ENV})
+        except FileNotFoundError:
+            raise InputError("git is not installed or not on PATH",
+                             hint="install git 2.30 or newer") from None
+        if check and proc.returncode != 0:
+            detail = proc.stderr.decode("utf-8", "replace").strip()
+            raise InputError(f"git {args[0]} failed in {self.root}: {detail}", code="git")
+        return proc.stdout
+
+    def branch_ref(self) -> str:
+        """The branch the ledger lives on, e.g. refs/heads/main."""
+        return self.run("symbolic-ref", "-q", "HEAD").decode().strip()
+
+    def resolve(self, ref: str) -> str | None:
+        out = self.run("rev-parse", "-q", "--verify", f"{ref}^{{commit}}", check=False)
+        return out.decode().strip() or None
+
+    def list_tree(self, treeish: str, paths: Sequence[str] = (), *,
+                  recursive: bool = True) -> dict[str, Entry]:
+        """Entries under `paths` (or everything) of a commit or tree, by path."""
+        args = ["ls-tree", "-z", "--full-tree"]
+        if recursive:
+            args.append("-r")
+        out = self.run(*args, treeish, "--", *paths)
+        entries = {}
+        for record in out.split(b"\0"):
+            if record:
+                meta, _, path = record.partition(b"\t")
+                mode, kind, sha = meta.decode().split(" ")
+                entries[path.decode("utf-8", "surrogateescape")] = Entry(mode, kind, sha)
+        return entries
+
+    def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """The contents of the given blobs, in one git process."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        out = self.run("cat-file", "--batch", input=("\n".join(wanted) + "\n").encode())
+        blobs, pos = {}, 0
+        for sha in wanted:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split(b" ")
+            if len(header) != 3:
+                raise InputError(f"git object {sha} is missing from {self.root}", code="git")
+            size = int(header[2])
+            blobs[sha] = out[end + 1:end + 1 + size]
+            pos = end + 2 + size
+        return blobs
+
+    def config_value(self, key: str) -> str | None:
+        out = self.run("config", "--get", key, check=False).decode().strip()
+        return out or None
+
+    # -- writes (GitPython's command wrapper) ---------------------------------------
+
+    def _git(self) -> Any:
+        if self._repo is None:
+            import git
+
+            self._repo = git.Repo(self.root)
+        return self._repo.git
+
+    def _call(self, command: str, *args: str, stdin: bytes | None = None,
+              env: Mapping[str, str] | None = None) -> str:
+        import git
+
+        handle: IO[bytes] | None = None
+        try:
+            if stdin is not None:
+                handle = tempfile.TemporaryFile()
+                handle.write(stdin)
+                handle.seek(0)
+            kwargs: dict[str, Any] = {"env": {**_GIT_ENV, **(env or {})}}
+            if handle is not None:
+                kwargs["istream"] = handle
+            result: str = getattr(self._git(), command)(*args, **kwargs)
+            return result
+        except git.GitCommandError as exc:
+            raise _translate(command, exc) from None
+        finally:
+            if handle is not None:
+                handle.close()
+
+    def write_blob(self, data: bytes) -> str:
+        """Store `data` as a blob object and return its id."""
+        return self._call("hash_object", "-w", "--stdin", stdin=data).strip()
+
+    def write_blob_file(self, path: Path) -> str:
+        """Store the file at `path` as a blob, streamed by git, and return its id."""
+        return self._call("hash_object", "-w", "--", str(path.resolve())).strip()
+
+    def build_tree(self, base: str | None, changes: Mapping[str, str]) -> str:
+        """A new tree: `base` with each path in `changes` set to the given blob.
+
+        Only the trees on the changed paths are rebuilt, so the cost does not grow
+        with the size of the ledger.
+        """
+        entries = self.list_tree(base, recursive=False) if base else {}
+        files: dict[str, str] = {}
+        subtrees: dict[str, dict[str, str]] = {}
+        for path, sha in changes.items():
+            head, _, rest = path.partition("/")
+            if rest:
+                subtrees.setdefault(head, {})[rest] = sha
+            else:
+                files[head] = sha
+        for name, sha in files.items():
+            entries[name] = Entry("100644", "blob", sha)
+        for name, sub in subtrees.items():
+            old = entries.get(name)
+            old_tree = old.sha if old is not None and old.type == "tree" else None
+            entries[name] = Entry("040000", "tree", self.build_tree(old_tree, sub))
+        listing = b"".join(f"{e.mode} {e.type} {e.sha}\t".encode() + name.encode() + b"\0"
+                           for name, e in sorted(entries.items()))
+        return self._call("mktree", "-z", stdin=listing).strip()
+
+    def commit(self, tree: str, parent: str | None, message: str, who: Identity) -> str:
+        """A commit of `tree` on top of `parent`, authored by `who`."""
+        env = {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
+               "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
+        parents = ["-p", parent] if parent else []
+        return self._call("commit_tree", tree, *parents, stdin=message.encode(), env=env).strip()
+
+    def compare_and_swap(self, ref: str, new: str, old: str | None, reason: str) -> bool:
+        """Point `ref` at `new` only if it still points at `old`; False when it moved."""
+        try:
+            self._call("update_ref", "-m", reason, ref, new, old or ZERO)
+        except ContentionError:
+            return False
+        return True
+
+    def stage_paths(self, paths: Sequence[str]) -> None:
+        """Bring the index in step for `paths`, whose files are already on disk."""
+        if paths:
+            self._call("update_index", "--add", "--", *paths)
+
+
+def _translate(command: str, exc: Any) -> Exception:
+    stderr = str(getattr(exc, "stderr", "") or "").strip()
+    if command == "update_ref":
+        return ContentionError(f"the ledger moved while writing: {stderr}")
+    if "index.lock" in stderr or ".lock" in stderr:
+        return TransientError(f"the ledger is locked by another git process: {stderr}",
+                              code="locked", hint="retry when the other git command ended")
+    if "No space left" in stderr:
+        return TransientError(f"no space left on the ledger's disk: {stderr}", code="disk-full")
+    return InputError(f"git {command.replace('_', '-')} failed: {stderr}", code="git")
+
+
+def init_repository(root: Path, branch: str = "main") -> GitStore:
+    """A new git repository at `root` (created if needed) with `branch` unborn."""
+    root.mkdir(parents=True, exist_ok=True)
+    store = GitStore(root)
+    store.run("init", "-q", "-b", branch)
+    return store

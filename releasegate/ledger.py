@@ -1,0 +1,335 @@
+"""The git-backed event store: discovery, committed snapshots, optimistic transactions.
+
+releasegate reads only what is committed. A write is an optimistic transaction:
+read the branch head, let the operation validate against the state there and name
+the files it adds, build a tree from the old one, commit, and advance the branch
+only if it still points where it did. On a lost race the operation runs again from
+the start, against the new head, so it is validated again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from releasegate import __version__
+from releasegate.errors import (
+    ContentionError,
+    InputError,
+    NotFoundError,
+    TransientError,
+    UsageError,
+)
+from releasegate.gitstore import Entry, GitStore, Identity
+from releasegate.model import ChecklistTemplate, Event, Pipeline
+from releasegate.yamlio import dump_yaml, load_yaml, load_yaml_fast
+
+CONFIG_FILE = "releasegate.yaml"
+CHECKLISTS = "checklists"
+PATCHES = "patches"
+T = TypeVar("T")
+SYSTEM = Identity("releasegate", "releasegate@releasegate.invalid")
+
+
+@dataclass
+class Write(Generic[T]):
+    """What an operation wants recorded: new files, a commit message, and its result."""
+
+    files: dict[str, bytes | Path]  # a Path is streamed into git, never read whole
+    message: str
+    result: T
+    author: Identity | None = None
+
+
+@dataclass
+class Snapshot:
+    """The ledger as committed at one head; reads only the paths asked for."""
+
+    store: GitStore
+    head: str | None
+    warnings: list[str] = field(default_factory=list)
+    _entries: dict[str, Entry] = field(default_factory=dict)
+    _loaded: set[str] = field(default_factory=set)
+    _blobs: dict[str, bytes] = field(default_factory=dict)
+    _pipeline: Pipeline | None = None
+
+    def prefetch(self, prefixes: Sequence[str]) -> None:
+        """List (and read) everything under `prefixes` with two git processes."""
+        wanted = [p for p in prefixes if p not in self._loaded]
+        if not wanted or self.head is None:
+            self._loaded.update(wanted)
+            return
+        found = self.store.list_tree(self.head, wanted)
+        self._entries.update(found)
+        self._loaded.update(wanted)
+        missing = [e.sha for e in found.values() if e.sha not in self._blobs]
+        self._blobs.update(self.store.read_blobs(missing))
+
+    def paths(self, prefix: str) -> list[str]:
+        self.prefetch([prefix])
+        lead = prefix.rstrip("/") + "/"
+        return [p for p in self._entries if p.startswith(lead) or p == prefix]
+
+    def read(self, path: str) -> bytes | None:
+        self.prefetch([path])
+        entry = self._entries.get(path)
+        return None if entry is None else self._blobs[entry.sha]
+
+    def entry(self, path: str) -> Entry | None:
+        self.prefetch([path])
+        return self._entries.get(path)
+
+    def patch_dirs(self) -> dict[str, str]:
+        """Patch ids in the ledger, keyed by their lower-case form."""
+        if self.head is None:
+            return {}
+        listing = self.store.list_tree(self.head, [PATCHES + "/"], recursive=False)
+        return {p.split("/")[1].lower(): p.split("/")[1] for p, e in listing.items()
+                if e.type == "tree"}
+
+    def pipeline(self) -> Pipeline:
+        """The committed pipeline with its checklist templates, validated."""
+        if self._pipeline is None:
+            self._pipeline = _load_pipeline(self)
+        return self._pipeline
+
+    def events(self, patch: str) -> list[Event]:
+        """The patch's events in order, each checked against the hash chain."""
+        prefix = f"{PATCHES}/{patch}/events"
+        paths = sorted(self.paths(prefix), key=_seq_of)
+        events: list[Event] = []
+        for path in paths:
+            raw = self.read(path)
+            assert raw is not None
+            events.append(parse_event(path, raw, events[-1] if events else None))
+        return events
+
+
+def _seq_of(path: str) -> int:
+    name = path.rsplit("/", 1)[-1]
+    digits = name.split("-", 1)[0]
+    return int(digits) if digits.isdigit() else 0
+
+
+def parse_event(path: str, raw: bytes, previous: Event | None) -> Event:
+    """An event file read back; a broken chain or shape stops the reader (fail closed)."""
+    data = load_yaml_fast(raw, path)
+    if not isinstance(data, dict) or "type" not in data:
+        raise InputError("not an event file", file=path, code="ledger-corrupt")
+    sha = hashlib.sha256(raw).hexdigest()
+    expected_prev = previous.sha256 if previous else None
+    if data.get("prev") != expected_prev:
+        raise InputError("the hash chain is broken: 'prev' does not match the previous "
+                         "event file", file=path, code="ledger-corrupt",
+                         hint="the ledger was edited by hand; restore it from git history")
+    common = ("type", "patch", "seq", "prev", "at", "actor", "digest", "env")
+    try:
+        return Event(type=data["type"], patch=data["patch"], seq=int(data["seq"]),
+                     prev=data["prev"], at=data["at"], actor=data["actor"],
+                     digest=data["digest"], env=data.get("env"),
+                     data={k: v for k, v in data.items() if k not in common},
+                     path=path, sha256=sha)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"event file lacks a valid {exc}", file=path,
+                         code="ledger-corrupt") from None
+
+
+def render_event(common: Mapping[str, Any], data: Mapping[str, Any]) -> bytes:
+    """The bytes of a new event file: common fields first, then the type's own."""
+    return dump_yaml({**common, **data}).encode("utf-8")
+
+
+def event_path(patch: str, seq: int, kind: str) -> str:
+    return f"{PATCHES}/{patch}/events/{seq:04d}-{kind}.yaml"
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a blob of `data`, to compare the working tree cheaply."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _load_pipeline(snap: Snapshot) -> Pipeline:
+    snap.prefetch([CONFIG_FILE, CHECKLISTS])
+    config = snap.entry(CONFIG_FILE)
+    if config is None:
+        raise UsageError(f"{CONFIG_FILE} is not committed in {snap.store.root}",
+                         hint="commit it with git, or run `releasegate init`")
+    template_paths = sorted(p for p in snap.paths(CHECKLISTS) if p.endswith(".yaml"))
+    key_src = "\n".join([__version__, config.sha,
+                         *(f"{p} {snap.entry(p).sha}" for p in template_paths)])  # type: ignore[union-attr]
+    cache = _cache_file(snap.store.root, hashlib.sha1(key_src.encode()).hexdigest())
+    _warn_uncommitted(snap, [CONFIG_FILE, *template_paths])
+    cached = _read_cache(cache)
+    if isinstance(cached, Pipeline):
+        return cached
+    from releasegate.config import parse_pipeline, parse_template
+
+    templates: dict[str, ChecklistTemplate] = {}
+    for path in template_paths:
+        raw = snap.read(path)
+        assert raw is not None
+        template = parse_template(load_yaml(raw, path))
+        stem = path.rsplit("/", 1)[-1].removesuffix(".yaml")
+        if template.id != stem:
+            raise InputError(f"template id '{template.id}' does not match its file name",
+                             file=path, key="id", hint=f"set id: {stem}", code="config")
+        templates[template.id] = template
+    raw_config = snap.read(CONFIG_FILE)
+    assert raw_config is not None
+    pipeline = parse_pipeline(load_yaml(raw_config, CONFIG_FILE), templates)
+    _write_cache(cache, pipeline)
+    return pipeline
+
+
+def _cache_file(root: Path, key: str) -> Path | None:
+    git_dir = root / ".git"
+    return git_dir / "releasegate" / f"pipeline-{key}.pickle" if git_dir.is_dir() else None
+
+
+def _read_cache(path: Path | None) -> object:
+    # The cache lives inside the repository's own .git folder, which only its owner
+    # can write, like git's hooks; a damaged or foreign entry is simply rebuilt.
+    if path is None:
+        return None
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception:
+        return None
+
+
+def _write_cache(path: Path | None, value: object) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(value))
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def _warn_uncommitted(snap: Snapshot, committed: Sequence[str]) -> None:
+    root = snap.store.root
+    on_disk = [CONFIG_FILE, *(f"{CHECKLISTS}/{p.name}" for p in
+                              sorted((root / CHECKLISTS).glob("*.yaml")))]
+    for path in dict.fromkeys([*committed, *on_disk]):
+        entry = snap.entry(path)
+        try:
+            current = git_blob_id((root / path).read_bytes())
+        except OSError:
+            current = None
+        if entry is None or current != entry.sha:
+            snap.warnings.append(f"uncommitted changes in {path} are ignored; "
+                                 "commit them to apply")
+
+
+class Ledger:
+    """A ledger repository on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.store = GitStore(root)
+        self._ref: str | None = None
+
+    @classmethod
+    def discover(cls, explicit: str | None, environ: Mapping[str, str], cwd: Path) -> Ledger:
+        """--ledger, else RELEASEGATE_LEDGER, else the nearest folder upwards."""
+        given = explicit or environ.get("RELEASEGATE_LEDGER")
+        if given:
+            root = Path(given).expanduser().resolve()
+            if not (root / CONFIG_FILE).is_file() or not (root / ".git").exists():
+                source = "--ledger" if explicit else "RELEASEGATE_LEDGER"
+                raise UsageError(f"{root} is not a releasegate ledger (given by {source})",
+                                 hint="run `releasegate init DIR` to make one", code="no-ledger")
+            return cls(root)
+        for folder in [cwd.resolve(), *cwd.resolve().parents]:
+            if (folder / CONFIG_FILE).is_file() and (folder / ".git").exists():
+                return cls(folder)
+        raise UsageError(f"no releasegate ledger in {cwd} or any folder above it",
+                         hint="pass --ledger DIR, set RELEASEGATE_LEDGER, or run "
+                              "`releasegate init`", code="no-ledger")
+
+    @property
+    def ref(self) -> str:
+        if self._ref is None:
+            self._ref = self.store.branch_ref()
+        return self._ref
+
+    def snapshot(self) -> Snapshot:
+        """The committed state at the branch head."""
+        return Snapshot(self.store, self.store.resolve(self.ref))
+
+    def resolve_patch(self, snap: Snapshot, patch: str) -> str:
+        """The patch id as recorded, found case-insensitively; NotFoundError otherwise."""
+        from releasegate.ids import check_id
+
+        check_id("patch id", patch)
+        known = snap.patch_dirs()
+        if patch.lower() not in known:
+            from releasegate.errors import did_you_mean
+
+            raise NotFoundError(f"unknown patch '{patch}'", code="unknown-patch",
+                                hint=did_you_mean(patch, known.values())
+                                or "see `releasegate patch list`")
+        return known[patch.lower()]
+
+    def transact(self, operation: Callable[[Snapshot], Write[T] | T],
+                 author: Identity = SYSTEM, *, attempts: int = 8) -> tuple[T, list[str]]:
+        """Run `operation` against the head and record what it returns, atomically.
+
+        Returns the operation's result and the warnings gathered; an operation that
+        returns a plain value (not a Write) recorded nothing.
+        """
+        for attempt in range(attempts):
+            snap = self.snapshot()
+            outcome = operation(snap)
+            if not isinstance(outcome, Write):
+                return outcome, snap.warnings
+            if self._commit(snap, outcome, author):
+                return outcome.result, snap.warnings
+            time.sleep(random.uniform(0.01, 0.05) * (2 ** min(attempt, 5)))
+        raise ContentionError(f"gave up after {attempts} attempts: other writers kept "
+                              "moving the ledger; nothing was recorded",
+                              hint="retry the command")
+
+    def _commit(self, snap: Snapshot, write: Write[Any], author: Identity) -> bool:
+        blobs = {path: self.store.write_blob_file(data) if isinstance(data, Path)
+                 else self.store.write_blob(data) for path, data in write.files.items()}
+        tree = self.store.build_tree(snap.head, blobs)
+        commit = self.store.commit(tree, snap.head, write.message, write.author or author)
+        if not self.store.compare_and_swap(self.ref, commit, snap.head,
+                                           f"releasegate: {write.message.splitlines()[0]}"):
+            return False
+        self._sync_worktree(write.files, snap.warnings)
+        return True
+
+    def _sync_worktree(self, files: Mapping[str, bytes | Path], warnings: list[str]) -> None:
+        # The working tree is a courtesy copy: only the paths this write added are
+        # touched, so a person's uncommitted edits elsewhere survive.
+        written = []
+        for path, data in files.items():
+            target = self.root / path
+            try:
+                if isinstance(data, Path):
+                    data = data.read_bytes()
+                if target.exists() and target.read_bytes() != data:
+                    warnings.append(f"{path} in the working tree differs from the ledger; "
+                                    "left as it is")
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                written.append(path)
+            except OSError as exc:
+                warnings.append(f"could not update {path} in the working tree: {exc}")
+        try:
+            self.store.stage_paths(written)
+        except (TransientError, InputError) as exc:
+            warnings.append(f"recorded, but the git index was not updated: {exc.message}")

@@ -1,0 +1,155 @@
+"""Text and JSON shapes of verdicts, patches, events and the board (no terminal I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from releasegate.actions.views import Board, PatchView, patch_summary
+from releasegate.model import Event, Verdict, text_in
+from releasegate.state import PatchState
+
+
+def table(rows: list[list[str]], indent: str = "  ") -> str:
+    """Rows aligned in columns; the last column is never padded."""
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)] + [row[-1]]
+        lines.append(indent + "  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+_MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED"}
+
+
+def verdict_text(verdict: Verdict) -> str:
+    state = "OPEN" if verdict.open else "CLOSED"
+    head = (f"{verdict.patch}: gate {verdict.source or '(none)'} -> {verdict.target} is "
+            f"{state}\ndigest {verdict.digest}")
+    rows = [[_MARK[c.status], c.kind, c.name, c.detail] for c in verdict.conditions]
+    return head + "\n" + table(rows)
+
+
+def waiting_for(verdict: Verdict) -> list[str]:
+    """The details of the conditions that still fail."""
+    return [f"{c.kind} {c.name}: {c.detail}" if c.name != c.kind else f"{c.kind}: {c.detail}"
+            for c in verdict.conditions if c.status == "fail"]
+
+
+def patch_json(view: PatchView) -> dict[str, Any]:
+    state = view.state
+    doc = patch_summary(state)
+    doc["artifacts"] = [vars(a) for a in state.artifacts]
+    doc["entered"] = {env: e.at for env, e in state.entered.items()}
+    doc["evidence"] = evidence_json(state)
+    doc["next"] = view.next_verdict.to_dict() if view.next_verdict else None
+    if view.problem:
+        doc["problem"] = view.problem
+    return doc
+
+
+def evidence_json(state: PatchState) -> dict[str, Any]:
+    gates: dict[str, Any] = {}
+    for c in state.checklists:
+        gates.setdefault(c.env, {}).setdefault("checklists", []).append(
+            {"template": c.template, "by": c.person, "at": c.event.at})
+    for s in state.signoffs:
+        gates.setdefault(s.env, {}).setdefault("signoffs", []).append(
+            {"role": s.role, "by": s.person, "decision": "approve" if s.approve else "reject",
+             "at": s.event.at, "comment": s.comment})
+    tests: dict[str, Any] = {}
+    for t in state.tests:
+        tests.setdefault(t.env, []).append({"suite": t.suite, "at": t.event.at, **t.counts})
+    return {"gates": gates, "tests": tests}
+
+
+def patch_detail(view: PatchView) -> str:
+    state, m = view.state, view.state.manifest
+    lines = [f"{state.id}  {text_in(m.title)}",
+             f"  system {m.system}, vendor {m.vendor}"
+             + (f" ({m.vendor_ref})" if m.vendor_ref else ""),
+             f"  submitted by {state.submitter} at {state.events[0].at}",
+             f"  digest {state.digest}",
+             f"  in {state.env or 'no environment yet'}"]
+    for env, event in state.entered.items():
+        lines.append(f"    entered {env} at {event.at} ({event.actor})")
+    lines.append("evidence for this digest:")
+    for c in state.checklists:
+        lines.append(f"  checklist {c.template} for {c.env} by {c.person} at {c.event.at}")
+    for t in state.tests:
+        lines.append(f"  tests {t.suite} in {t.env}: {t.counts['tests']} tests, "
+                     f"{t.counts['failed']} failed, {t.counts['errors']} errors, "
+                     f"{t.counts['skipped']} skipped")
+    for s in state.signoffs:
+        word = "approved" if s.approve else "rejected"
+        lines.append(f"  {word} for {s.env} as {s.role} by {s.person} at {s.event.at}")
+    if len(lines) and lines[-1] == "evidence for this digest:":
+        lines.append("  none yet")
+    if view.next_verdict is not None:
+        lines.append("next gate:")
+        lines.append(verdict_text(view.next_verdict))
+    elif view.problem:
+        lines.append(f"next gate cannot be evaluated: {view.problem}")
+    else:
+        lines.append("in the last environment; no further gate")
+    return "\n".join(lines)
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {"seq": event.seq, "type": event.type, "at": event.at, "actor": event.actor,
+            "env": event.env, "digest": event.digest, "file": event.path,
+            "sha256": event.sha256, "prev": event.prev, "data": dict(event.data)}
+
+
+def event_line(event: Event) -> str:
+    d = event.data
+    what = {
+        "submitted": lambda: f"submitted ({d.get('vendor')}, {d.get('system')})",
+        "revised": lambda: "revised: new artifacts, starts over",
+        "checklist": lambda: f"filled checklist {d.get('template')} for {event.env}",
+        "tests": lambda: (f"recorded tests {d.get('suite')} in {event.env}: "
+                          f"{d.get('counts', {}).get('tests')} tests, "
+                          f"{d.get('counts', {}).get('failed')} failed"),
+        "signoff": lambda: (f"{'approved' if d.get('decision') == 'approve' else 'rejected'} "
+                            f"for {event.env} as {d.get('role')}"
+                            + (f": {d['comment']}" if d.get("comment") else "")),
+        "promoted": lambda: f"promoted from {d.get('from') or '(none)'} to {event.env}",
+    }.get(event.type, lambda: event.type)()
+    return f"{event.seq:>4}  {event.at}  {event.actor:<12} {what}"
+
+
+def board_json(board: Board) -> dict[str, Any]:
+    envs: dict[str, list[Any]] = {name: [] for name in board.pipeline.env_names}
+    waiting: list[Any] = []
+    for view in board.patches:
+        entry = {**patch_summary(view.state), "next": None}
+        if view.next_verdict is not None:
+            entry["next"] = {"to": view.next_verdict.target, "open": view.next_verdict.open,
+                             "waiting_for": waiting_for(view.next_verdict)}
+        (envs[view.state.env] if view.state.env else waiting).append(entry)
+    return {"environments": [{"name": n, "patches": p} for n, p in envs.items()],
+            "not_yet_in_any": waiting}
+
+
+def board_text(board: Board) -> str:
+    doc = board_json(board)
+    lines = []
+    sections = [("not yet in any environment", doc["not_yet_in_any"])]
+    sections += [(e["name"], e["patches"]) for e in doc["environments"]]
+    for name, patches in sections:
+        if not patches and name.startswith("not yet"):
+            continue
+        lines.append(f"{name}:" + ("" if patches else " (empty)"))
+        for p in patches:
+            lines.append(f"  {p['id']}  {p['title']}  [{p['digest'][:19]}]")
+            nxt = p["next"]
+            if nxt is None:
+                continue
+            if nxt["open"]:
+                lines.append(f"    gate to {nxt['to']} is open: ready to promote")
+            else:
+                lines.append(f"    gate to {nxt['to']} waits for:")
+                lines += [f"      - {w}" for w in nxt["waiting_for"]]
+    return "\n".join(lines)
