@@ -7,7 +7,6 @@ data (file, line, column, key) so that tests and JSON consumers need not parse t
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -108,5 +107,7 @@ class ContentionError(TransientError):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest of `choices` to `word`, if any is close."""
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None

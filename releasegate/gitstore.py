@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from releasegate.errors import ContentionError, InputError, TransientError
 
@@ -98,6 +98,23 @@ class GitStore:
             pos = end + 2 + size
         return blobs
 
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        args = ("merge-base", "--is-ancestor", older, newer)
+        proc = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True,
+                              env={**os.environ, **_GIT_ENV})
+        return proc.returncode == 0
+
+    def added_paths(self, old: str | None, new: str) -> list[str]:
+        """Paths that exist in `new` and not in `old`."""
+        if old is None:
+            return list(self.list_tree(new))
+        out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
+                       "--diff-filter=A", old, new)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    def is_unborn_checkout(self) -> bool:
+        return not (self.root / ".git" / "index").exists()
+
     def config_value(self, key: str) -> str | None:
         out = self.run("config", "--get", key, check=False).decode().strip()
         return out or None
@@ -115,22 +132,19 @@ class GitStore:
               env: Mapping[str, str] | None = None) -> str:
         import git
 
-        handle: IO[bytes] | None = None
-        try:
+        # GitPython hands `istream` to the child process as its stdin, so it must be
+        # a real file; a temporary file also keeps large inputs out of pipes.
+        with tempfile.TemporaryFile() as handle:
+            kwargs: dict[str, Any] = {"env": {**_GIT_ENV, **(env or {})}}
             if stdin is not None:
-                handle = tempfile.TemporaryFile()
                 handle.write(stdin)
                 handle.seek(0)
-            kwargs: dict[str, Any] = {"env": {**_GIT_ENV, **(env or {})}}
-            if handle is not None:
                 kwargs["istream"] = handle
-            result: str = getattr(self._git(), command)(*args, **kwargs)
-            return result
-        except git.GitCommandError as exc:
-            raise _translate(command, exc) from None
-        finally:
-            if handle is not None:
-                handle.close()
+            try:
+                result: str = getattr(self._git(), command)(*args, **kwargs)
+            except git.GitCommandError as exc:
+                raise _translate(command, exc) from None
+        return result
 
     def write_blob(self, data: bytes) -> str:
         """Store `data` as a blob object and return its id."""
@@ -180,6 +194,28 @@ class GitStore:
             return False
         return True
 
+    def fetch(self, remote: str, merge: str) -> str | None:
+        """Fetch `merge` from `remote`; the commit it points at, None if it has none."""
+        try:
+            self._call("fetch", "-q", remote, merge)
+        except InputError as exc:
+            if "couldn't find remote ref" in exc.message:
+                return None
+            raise TransientError(f"the shared ledger {remote} is unreachable: {exc.message}",
+                                 code="unreachable", hint="retry when it is back") from None
+        return self.resolve("FETCH_HEAD")
+
+    def push(self, remote: str, ref: str, merge: str) -> None:
+        """Push `ref` to `merge` on `remote`; ContentionError when someone was first."""
+        try:
+            self._call("push", "-q", "--porcelain", remote, f"{ref}:{merge}")
+        except InputError as exc:
+            text = exc.message
+            if any(w in text for w in ("non-fast-forward", "fetch first", "rejected")):
+                raise ContentionError(f"{remote} moved: {text}") from None
+            raise TransientError(f"could not push to the shared ledger {remote}: {text}",
+                                 code="unreachable", hint="retry when it is back") from None
+
     def stage_paths(self, paths: Sequence[str]) -> None:
         """Bring the index in step for `paths`, whose files are already on disk."""
         if paths:
@@ -187,7 +223,8 @@ class GitStore:
 
 
 def _translate(command: str, exc: Any) -> Exception:
-    stderr = str(getattr(exc, "stderr", "") or "").strip()
+    stderr = " ".join(str(getattr(exc, name, "") or "").strip()
+                      for name in ("stderr", "stdout")).strip()
     if command == "update_ref":
         return ContentionError(f"the ledger moved while writing: {stderr}")
     if "index.lock" in stderr or ".lock" in stderr:

@@ -9,10 +9,12 @@ the start, against the new head, so it is validated again.
 
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import os
 import pickle
 import random
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from releasegate.errors import (
     TransientError,
     UsageError,
 )
-from releasegate.gitstore import Entry, GitStore, Identity
+from releasegate.gitstore import ZERO, Entry, GitStore, Identity
 from releasegate.model import ChecklistTemplate, Event, Pipeline
 from releasegate.yamlio import dump_yaml, load_yaml, load_yaml_fast
 
@@ -38,14 +40,25 @@ T = TypeVar("T")
 SYSTEM = Identity("releasegate", "releasegate@releasegate.invalid")
 
 
+@dataclass(frozen=True)
+class Upstream:
+    remote: str
+    merge: str
+
+
 @dataclass
 class Write(Generic[T]):
     """What an operation wants recorded: new files, a commit message, and its result."""
 
-    files: dict[str, bytes | Path]  # a Path is streamed into git, never read whole
+    files: Mapping[str, bytes | Path]  # a Path is streamed into git, never read whole
     message: str
     result: T
     author: Identity | None = None
+
+
+def unchanged(result: T) -> Write[T]:
+    """An outcome that records nothing (already done, or a closed gate)."""
+    return Write({}, "", result)
 
 
 @dataclass
@@ -62,15 +75,20 @@ class Snapshot:
 
     def prefetch(self, prefixes: Sequence[str]) -> None:
         """List (and read) everything under `prefixes` with two git processes."""
-        wanted = [p for p in prefixes if p not in self._loaded]
+        wanted = [p for p in prefixes if not self._covered(p)]
         if not wanted or self.head is None:
-            self._loaded.update(wanted)
+            self._loaded.update(p.rstrip("/") for p in wanted)
             return
         found = self.store.list_tree(self.head, wanted)
         self._entries.update(found)
-        self._loaded.update(wanted)
+        self._loaded.update(p.rstrip("/") for p in wanted)
         missing = [e.sha for e in found.values() if e.sha not in self._blobs]
         self._blobs.update(self.store.read_blobs(missing))
+
+    def _covered(self, path: str) -> bool:
+        """Whether `path` lies under something already listed."""
+        parts = path.rstrip("/").split("/")
+        return any("/".join(parts[:i]) in self._loaded for i in range(1, len(parts) + 1))
 
     def paths(self, prefix: str) -> list[str]:
         self.prefetch([prefix])
@@ -188,6 +206,12 @@ def _load_pipeline(snap: Snapshot) -> Pipeline:
     return pipeline
 
 
+def _same_content(target: Path, data: bytes | Path) -> bool:
+    if isinstance(data, Path):
+        return filecmp.cmp(target, data, shallow=False)
+    return target.stat().st_size == len(data) and target.read_bytes() == data
+
+
 def _cache_file(root: Path, key: str) -> Path | None:
     git_dir = root / ".git"
     return git_dir / "releasegate" / f"pipeline-{key}.pickle" if git_dir.is_dir() else None
@@ -281,35 +305,90 @@ class Ledger:
                                 or "see `releasegate patch list`")
         return known[patch.lower()]
 
-    def transact(self, operation: Callable[[Snapshot], Write[T] | T],
+    def transact(self, operation: Callable[[Snapshot], Write[T]],
                  author: Identity = SYSTEM, *, attempts: int = 8) -> tuple[T, list[str]]:
         """Run `operation` against the head and record what it returns, atomically.
 
-        Returns the operation's result and the warnings gathered; an operation that
-        returns a plain value (not a Write) recorded nothing.
+        Returns the operation's result and the warnings gathered; a Write without
+        files records nothing.
         """
+        upstream = self.upstream()
         for attempt in range(attempts):
+            if upstream is not None:
+                self.pull(upstream)
             snap = self.snapshot()
             outcome = operation(snap)
-            if not isinstance(outcome, Write):
-                return outcome, snap.warnings
-            if self._commit(snap, outcome, author):
+            if not outcome.files:
+                return outcome.result, snap.warnings
+            if self._commit(snap, outcome, author, upstream):
                 return outcome.result, snap.warnings
             time.sleep(random.uniform(0.01, 0.05) * (2 ** min(attempt, 5)))
         raise ContentionError(f"gave up after {attempts} attempts: other writers kept "
                               "moving the ledger; nothing was recorded",
                               hint="retry the command")
 
-    def _commit(self, snap: Snapshot, write: Write[Any], author: Identity) -> bool:
+    def _commit(self, snap: Snapshot, write: Write[Any], author: Identity,
+                upstream: Upstream | None) -> bool:
         blobs = {path: self.store.write_blob_file(data) if isinstance(data, Path)
                  else self.store.write_blob(data) for path, data in write.files.items()}
         tree = self.store.build_tree(snap.head, blobs)
         commit = self.store.commit(tree, snap.head, write.message, write.author or author)
-        if not self.store.compare_and_swap(self.ref, commit, snap.head,
-                                           f"releasegate: {write.message.splitlines()[0]}"):
+        reason = f"releasegate: {write.message.splitlines()[0]}"
+        if not self.store.compare_and_swap(self.ref, commit, snap.head, reason):
             return False
+        if upstream is not None:
+            try:
+                self.store.push(upstream.remote, self.ref, upstream.merge)
+            except ContentionError:
+                self._undo(commit, snap.head)
+                return False
+            except BaseException:
+                self._undo(commit, snap.head)
+                raise
         self._sync_worktree(write.files, snap.warnings)
         return True
+
+    def _undo(self, commit: str, head: str | None) -> None:
+        # A write with a shared remote counts only once pushed: take the local commit
+        # back so the ledger is as it was.
+        self.store.compare_and_swap(self.ref, head or ZERO, commit, "releasegate: undo")
+
+    # -- the shared remote ---------------------------------------------------------------
+
+    def upstream(self) -> Upstream | None:
+        """The remote branch this ledger shares, when git has one configured."""
+        branch = self.ref.removeprefix("refs/heads/")
+        remote = self.store.config_value(f"branch.{branch}.remote")
+        merge = self.store.config_value(f"branch.{branch}.merge")
+        if not remote or not merge or remote == ".":
+            return None
+        return Upstream(remote, merge)
+
+    def pull(self, upstream: Upstream) -> list[str]:
+        """Fetch the shared ledger and fast-forward to it; the paths that arrived."""
+        theirs = self.store.fetch(upstream.remote, upstream.merge)
+        ours = self.store.resolve(self.ref)
+        if theirs is None or theirs == ours:
+            return []
+        if ours is not None and self.store.is_ancestor(theirs, ours):
+            return []  # local commits not pushed yet: the next push carries them
+        if ours is not None and not self.store.is_ancestor(ours, theirs):
+            raise InputError(f"the local ledger has diverged from {upstream.remote}; "
+                             "nothing was recorded", code="diverged",
+                             hint="reconcile with `git pull --rebase` in the ledger folder")
+        if not self.store.compare_and_swap(self.ref, theirs, ours, "releasegate: sync"):
+            raise ContentionError("the ledger moved while syncing; nothing was recorded",
+                                  hint="retry the command")
+        added = self.store.added_paths(ours, theirs)
+        if self.store.is_unborn_checkout() or ours is None:
+            return added
+        self._sync_paths_from(theirs, added)
+        return added
+
+    def _sync_paths_from(self, commit: str, paths: Sequence[str]) -> None:
+        entries = self.store.list_tree(commit, list(paths)) if paths else {}
+        blobs = self.store.read_blobs(e.sha for e in entries.values())
+        self._sync_worktree({p: blobs[e.sha] for p, e in entries.items()}, [])
 
     def _sync_worktree(self, files: Mapping[str, bytes | Path], warnings: list[str]) -> None:
         # The working tree is a courtesy copy: only the paths this write added are
@@ -318,14 +397,16 @@ class Ledger:
         for path, data in files.items():
             target = self.root / path
             try:
-                if isinstance(data, Path):
-                    data = data.read_bytes()
-                if target.exists() and target.read_bytes() != data:
-                    warnings.append(f"{path} in the working tree differs from the ledger; "
-                                    "left as it is")
+                if target.exists():
+                    if not _same_content(target, data):
+                        warnings.append(f"{path} in the working tree differs from the "
+                                        "ledger; left as it is")
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+                if isinstance(data, Path):
+                    shutil.copyfile(data, target)
+                else:
+                    target.write_bytes(data)
                 written.append(path)
             except OSError as exc:
                 warnings.append(f"could not update {path} in the working tree: {exc}")

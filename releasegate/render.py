@@ -104,20 +104,29 @@ def event_json(event: Event) -> dict[str, Any]:
 
 
 def event_line(event: Event) -> str:
+    return f"{event.seq:>4}  {event.at}  {event.actor:<12} {describe(event)}"
+
+
+def describe(event: Event) -> str:
+    """One line saying what an event recorded."""
     d = event.data
-    what = {
-        "submitted": lambda: f"submitted ({d.get('vendor')}, {d.get('system')})",
-        "revised": lambda: "revised: new artifacts, starts over",
-        "checklist": lambda: f"filled checklist {d.get('template')} for {event.env}",
-        "tests": lambda: (f"recorded tests {d.get('suite')} in {event.env}: "
-                          f"{d.get('counts', {}).get('tests')} tests, "
-                          f"{d.get('counts', {}).get('failed')} failed"),
-        "signoff": lambda: (f"{'approved' if d.get('decision') == 'approve' else 'rejected'} "
-                            f"for {event.env} as {d.get('role')}"
-                            + (f": {d['comment']}" if d.get("comment") else "")),
-        "promoted": lambda: f"promoted from {d.get('from') or '(none)'} to {event.env}",
-    }.get(event.type, lambda: event.type)()
-    return f"{event.seq:>4}  {event.at}  {event.actor:<12} {what}"
+    counts = d.get("counts") or {}
+    if event.type == "submitted":
+        return f"submitted ({d.get('vendor')}, {d.get('system')})"
+    if event.type == "revised":
+        return "revised: new artifacts, starts over"
+    if event.type == "checklist":
+        return f"filled checklist {d.get('template')} for {event.env}"
+    if event.type == "tests":
+        return (f"recorded tests {d.get('suite')} in {event.env}: {counts.get('tests')} tests, "
+                f"{counts.get('failed')} failed, {counts.get('errors')} errors")
+    if event.type == "signoff":
+        word = "approved" if d.get("decision") == "approve" else "rejected"
+        comment = f": {d['comment']}" if d.get("comment") else ""
+        return f"{word} for {event.env} as {d.get('role')}{comment}"
+    if event.type == "promoted":
+        return f"promoted from {d.get('from') or '(none)'} to {event.env}"
+    return event.type
 
 
 def board_json(board: Board) -> dict[str, Any]:

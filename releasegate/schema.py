@@ -136,7 +136,8 @@ def _explain(doc: Document, root: dict[str, Any], error: Any,
         missing = next(k for k in error.validator_value if k not in error.instance)
         message = f"missing required key '{missing}'"
     elif validator == "enum":
-        message = f"expected one of {', '.join(map(str, error.validator_value))}; got {error.instance!r}"
+        choices = ", ".join(map(str, error.validator_value))
+        message = f"expected one of {choices}; got {error.instance!r}"
         hint = did_you_mean(str(error.instance), map(str, error.validator_value))
     elif validator in ("type", "oneOf", "pattern", "not", "const"):
         described = _resolve(root, error.schema).get("description")
@@ -154,7 +155,7 @@ def _expected(error: Any) -> str:
         return f"a {error.validator_value}"
     if error.validator == "const":
         return repr(error.validator_value)
-    return error.message
+    return str(error.message)
 
 
 def _show(value: Any) -> str:

@@ -162,6 +162,7 @@ def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
                                             {"suite": suite, "digest": state.digest,
                                              **counts}))
 
+    recorded: Recorded
     recorded, warnings = ledger.transact(operation)
     if counts["tests"] - counts["skipped"] <= 0:
         warnings.append(f"{suite}: nothing executed ({counts['tests']} tests, "
@@ -200,8 +201,9 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
 
 def _check_signer(pipeline: Pipeline, state: Any, person: str, env: str, role: str) -> None:
     if not pipeline.holds(person, role):
+        holders = ", ".join(pipeline.roles.get(role, ())) or "none"
         raise RuleError(f"{person} does not hold role '{role}'", code="not-allowed",
-                        hint=f"holders of {role}: {', '.join(pipeline.roles.get(role, ())) or 'none'}")
+                        hint=f"holders of {role}: {holders}")
     if pipeline.rules.four_eyes and person == state.submitter:
         raise RuleError(f"{person} submitted {state.id} and may not sign it off (four eyes)",
                         code="four-eyes")

@@ -8,7 +8,7 @@ from releasegate.actions.common import append_event, check_env, fold_patch, load
 from releasegate.errors import RuleError
 from releasegate.gates import evaluate_gate
 from releasegate.identity import resolve_actor
-from releasegate.ledger import PATCHES, Ledger, Snapshot, Write
+from releasegate.ledger import PATCHES, Ledger, Snapshot, Write, unchanged
 from releasegate.model import Pipeline, Verdict
 from releasegate.state import PatchState
 
@@ -60,16 +60,16 @@ def promote(ledger: Ledger, claimed: str | None, patch: str,
             to: str | None = None) -> tuple[Promotion, list[str]]:
     """Check the gate and, when it is open, record that the patch entered `to`."""
 
-    def operation(snap: Snapshot) -> Write[Promotion] | Promotion:
+    def operation(snap: Snapshot) -> Write[Promotion]:
         pipeline = snap.pipeline()
         actor = resolve_actor(pipeline, claimed, ledger.store)
         state = load_patch(ledger, snap, patch)
         if to is not None and state.env == check_env(pipeline, to, "--to"):
             verdict = Verdict(state.id, state.env, to, state.digest, ())
-            return Promotion(verdict, recorded=False, already=True)
+            return unchanged(Promotion(verdict, recorded=False, already=True))
         verdict = verdict_at(ledger, snap, state.id, to)
         if not verdict.open:
-            return Promotion(verdict, recorded=False)
+            return unchanged(Promotion(verdict, recorded=False))
         data = {"from": verdict.source, "verdict": [c.to_dict() for c in verdict.conditions],
                 "evidence": list(verdict.evidence)}
         return append_event(state, actor, "promoted", verdict.target, data,

@@ -12,7 +12,15 @@ from releasegate.actions.common import append_event, identity_of, load_patch, ut
 from releasegate.artifacts import hash_artifacts
 from releasegate.errors import InputError, RuleError
 from releasegate.identity import resolve_actor
-from releasegate.ledger import PATCHES, Ledger, Snapshot, Write, event_path, render_event
+from releasegate.ledger import (
+    PATCHES,
+    Ledger,
+    Snapshot,
+    Write,
+    event_path,
+    render_event,
+    unchanged,
+)
 from releasegate.model import Artifact, Manifest, text_in
 from releasegate.yamlio import load_yaml
 
@@ -47,11 +55,11 @@ def submit_patch(ledger: Ledger, claimed: str | None, manifest_path: Path,
     paths = [manifest_path.parent / a for a in manifest.artifacts] + list(artifact_paths)
     digest, artifacts = hash_artifacts(paths)
 
-    def operation(snap: Snapshot) -> Write[Submitted] | Submitted:
+    def operation(snap: Snapshot) -> Write[Submitted]:
         actor = resolve_actor(snap.pipeline(), claimed, ledger.store)
         existing = snap.patch_dirs().get(manifest.id.lower())
         if existing is not None:
-            return _resubmission(ledger, snap, existing, manifest, digest)
+            return unchanged(_resubmission(ledger, snap, existing, manifest, digest))
         warnings = [f"{manifest.id} depends on {dep}, which is not in the ledger yet"
                     for dep in manifest.depends_on
                     if dep.lower() not in snap.patch_dirs()]
@@ -63,7 +71,7 @@ def submit_patch(ledger: Ledger, claimed: str | None, manifest_path: Path,
             "title": text_in(manifest.title),
             "manifest_sha256": hashlib.sha256(raw).hexdigest(),
             "artifacts": [_artifact_data(a) for a in artifacts]}
-        files = {f"{PATCHES}/{manifest.id}/patch.yaml": raw,
+        files: dict[str, bytes | Path] = {f"{PATCHES}/{manifest.id}/patch.yaml": raw,
                  event_path(manifest.id, 1, "submitted"): render_event(event, data)}
         return Write(files, f"{manifest.id}: submitted by {actor.id}\n\n{digest}",
                      Submitted(manifest.id, digest, artifacts, True), identity_of(actor))
@@ -91,11 +99,11 @@ def revise_patch(ledger: Ledger, claimed: str | None, patch: str,
     """A vendor re-delivery: a new digest, and the patch starts over from the start."""
     digest, artifacts = hash_artifacts(list(artifact_paths))
 
-    def operation(snap: Snapshot) -> Write[Submitted] | Submitted:
+    def operation(snap: Snapshot) -> Write[Submitted]:
         actor = resolve_actor(snap.pipeline(), claimed, ledger.store)
         state = load_patch(ledger, snap, patch)
         if state.digest == digest:
-            return Submitted(state.id, digest, artifacts, False)
+            return unchanged(Submitted(state.id, digest, artifacts, False))
         data = {"previous_digest": state.digest,
                 "artifacts": [_artifact_data(a) for a in artifacts]}
         return append_event(state, actor, "revised", None, data,

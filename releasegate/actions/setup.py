@@ -118,7 +118,7 @@ def init_ledger(directory: Path, *, example: bool = False,
         return Write(files, "releasegate ledger: default pipeline and checklists",
                      Initialized(root, tuple(files)))
 
-    result, _ = ledger.transact(operation)
+    result: Initialized = ledger.transact(operation)[0]
     ledger.snapshot().pipeline()  # proves the committed default loads
     return result
 
@@ -137,3 +137,25 @@ def _refuse_occupied(root: Path) -> None:
     if (root / ".git").exists() and GitStore(root).resolve("HEAD"):
         raise UsageError(f"{root} is a git repository with commits", code="not-empty",
                          hint="a ledger starts in an empty repository")
+
+
+@dataclass(frozen=True)
+class Synced:
+    remote: str | None
+    arrived: int
+    pushed: bool
+
+
+def sync_ledger(ledger: Ledger) -> Synced:
+    """Pull the shared ledger and push local commits it lacks."""
+    upstream = ledger.upstream()
+    if upstream is None:
+        return Synced(None, 0, False)
+    arrived = ledger.pull(upstream)
+    head = ledger.store.resolve(ledger.ref)
+    theirs = ledger.store.resolve("FETCH_HEAD")
+    pushed = False
+    if head is not None and head != theirs:
+        ledger.store.push(upstream.remote, ledger.ref, upstream.merge)
+        pushed = True
+    return Synced(upstream.remote, len(arrived), pushed)

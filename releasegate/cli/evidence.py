@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from releasegate.cli.main import Context
 from releasegate.cli.output import FORMAT, emit_json, warn
 from releasegate.errors import InputError
-from releasegate.model import ChecklistTemplate, text_in
+
+if TYPE_CHECKING:
+    from releasegate.model import ChecklistTemplate
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -72,6 +74,8 @@ def _read_answers(path: Path) -> tuple[Any, Any]:
 
 def prompt_answers(template: ChecklistTemplate) -> dict[str, Any]:
     """Ask item by item; the core checks the answers as it would a file's."""
+    from releasegate.model import text_in
+
     click.echo(f"{text_in(template.title)} ({template.id})")
     answers: dict[str, Any] = {}
     for item in template.items:

@@ -8,8 +8,6 @@ import click
 
 from releasegate.cli.main import Context
 from releasegate.cli.output import FORMAT, emit_json, warn
-from releasegate.model import text_in
-from releasegate.render import table
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -28,6 +26,7 @@ def patch() -> None:
 def submit(obj: Context, manifest: Path, artifacts: tuple[Path, ...], fmt: str) -> int:
     """Register a vendor patch from MANIFEST; hashes its artifacts."""
     from releasegate.actions.patches import submit_patch
+    from releasegate.render import table
 
     result = submit_patch(obj.ledger(), obj.person, manifest, artifacts)
     warn(result.warnings)
@@ -71,6 +70,8 @@ def revise(obj: Context, patch_id: str, artifacts: tuple[Path, ...], fmt: str) -
 def list_(obj: Context, fmt: str) -> int:
     """List the patches in the ledger."""
     from releasegate.actions.views import list_patches, patch_summary
+    from releasegate.model import text_in
+    from releasegate.render import table
 
     states, warnings = list_patches(obj.ledger())
     warn(warnings)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from releasegate.cli.main import Context
+
 
 @click.command("init")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
@@ -52,4 +54,19 @@ def schema(name: str) -> int:
 
 
 
-COMMANDS = [init, demo, schema]
+@click.command("sync")
+@click.pass_obj
+def sync(obj: Context) -> int:
+    """Pull the shared ledger (git upstream of the branch) and push local commits."""
+    from releasegate.actions.setup import sync_ledger
+
+    result = sync_ledger(obj.ledger())
+    if result.remote is None:
+        click.echo("no shared remote: the branch has no upstream (see `git branch -u`)")
+    else:
+        click.echo(f"in step with {result.remote}: {result.arrived} new files arrived"
+                   + ("; local commits pushed" if result.pushed else ""))
+    return 0
+
+
+COMMANDS = [init, demo, schema, sync]
