@@ -1,12 +1,12 @@
 """Streaming JUnit XML: the per-test outcomes of result files, merged and stored.
 
-JUnit XML arrives from many producers (pytest, Surefire, Gradle, jest, go, ctest,
+JUnit XML comes from many producers (pytest, Surefire, Gradle, jest, go, ctest,
 PHPUnit) and is evidence from outside, so it is read as untrusted input: through
 defusedxml with DTDs, entities and external references forbidden, with a size limit
-checked before reading, and without ever building a document tree, so memory grows
-only with the number of distinct tests. Counts are recomputed from the <testcase>
-elements; the producers' own tests=/failures= attributes are not trusted, and their
-time= attributes are not kept at all (so a malformed time cannot fail a recording).
+checked before reading, and without building a document tree, so memory grows only
+with the number of distinct tests. Counts are recomputed from the <testcase> elements,
+never taken from the producers' tests=/failures= attributes; time= attributes are not
+kept, so an odd one (`1,234.5`, `n/a`) cannot fail a recording.
 """
 
 from __future__ import annotations
@@ -33,27 +33,28 @@ OUTCOMES = ("failed", "error", "flaky", "passed", "skipped")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
 _MERGE_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
-# Within one <testcase> a skip marker loses to any failure, unlike between duplicates,
-# where a run that passed outranks one that was skipped.
+# Inside one <testcase> a skip marker loses to any failure; between duplicates, a run
+# that passed outranks one that was skipped (_MERGE_RANK).
 _CASE_RANK = {"failed": 0, "error": 1, "flaky": 2, "skipped": 3, "passed": 4}
 _CHILD_OUTCOMES = {
-    "failure": "failed", "rerunFailure": "failed",
-    "error": "error", "rerunError": "error",
-    "flakyFailure": "flaky", "flakyError": "flaky",
-    "skipped": "skipped",
+    "failure": "failed", "rerunFailure": "failed", "error": "error", "rerunError": "error",
+    "flakyFailure": "flaky", "flakyError": "flaky", "skipped": "skipped",
 }
 _WITH_MESSAGE = frozenset({"failed", "error", "flaky"})
+_ROOTS = ("testsuites", "testsuite")
 _MESSAGE_MAX = 200
 _TEXT_CAP = 8192  # enough text to find a message's first line; stack traces run on
 _CHUNK = 256 * 1024
 _SUMMARY_FORMAT = "releasegate.junit-summary/1"
 
-# Entry point, measured on a 100,000-testcase file (11.7 MB; CPython 3.11, expat 2.5):
-# bare expat, no handlers 75 ms; defusedxml.ElementTree.iterparse with clear() 347 ms;
-# defusedxml.sax.parse with a ContentHandler 227 ms; defusedxml's SAX driver
-# (expatreader.DefusedExpatParser) with our callbacks bound straight to its expat
-# parser 150 ms; junitparser.JUnitXml.fromfile 354 ms. The driver keeps defusedxml's
-# guards and SAX's streaming, and skips the per-element AttributesImpl wrapping.
+# Why defusedxml's SAX driver with our callbacks bound straight to its expat parser:
+# on a 100,000-testcase file (15 MB; CPython 3.11, expat 2.5) a bare expat parse with
+# no handlers took 95 ms; this parser 240 ms; defusedxml.sax.parse with a
+# ContentHandler 320 ms (SAX wraps every element's attributes in an AttributesImpl);
+# defusedxml.ElementTree.iterparse with clear() 480 ms (defusedxml must use the
+# pure-Python XMLParser); junitparser.JUnitXml.fromfile 460 ms. Python callbacks that
+# do nothing already cost 1.6x the bare parse, and keeping 100,000 test ids about 0.5x
+# more, so this is close to the floor for streaming in Python.
 
 
 @dataclass(frozen=True)
@@ -66,19 +67,9 @@ class JUnitRun:
     failed: int
     errors: int
     skipped: int
-    outcomes: dict[str, str]
-    messages: dict[str, str]
+    outcomes: dict[str, str]  # "classname::name" -> one of OUTCOMES
+    messages: dict[str, str]  # first line of the message, for failed, error and flaky
     suites: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Encoding:
-    """How the file's bytes reach expat: as they are, or transcoded to UTF-8."""
-
-    codec: str  # Python codec of the bytes expat is given
-    label: str  # the encoding's name as the user knows it
-    declared: bool
-    transcode_from: str | None = None
 
 
 def parse_junit(
@@ -95,16 +86,15 @@ def parse_junit(
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:
-                raise InputError(
-                    f"{file} is {size} bytes, over the limit of {max_bytes} bytes; "
-                    "split the test results into smaller files", file=file)
+                raise InputError(f"{file} is {size} bytes, over the limit of {max_bytes} "
+                                 "bytes; split the test results into smaller files", file=file)
             if size == 0:
                 raise InputError("the file is empty, not JUnit XML; the test run may have "
                                  "stopped before writing its report", file=file, line=1, column=1)
             return _parse_stream(handle, file, max_bytes)
     except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}; check the path "
-                         "and its permissions", file=file) from None
+        raise InputError(f"cannot read the file ({exc.strerror or exc}); check the path and "
+                         "its permissions", file=file) from None
 
 
 def merge_runs(runs: Sequence[JUnitRun]) -> JUnitRun:
@@ -124,15 +114,10 @@ def merge_runs(runs: Sequence[JUnitRun]) -> JUnitRun:
 
 
 def run_to_json(run: JUnitRun) -> bytes:
-    """The stored summary of a run: compact JSON with sorted keys, so equal runs give equal
-    bytes (and equal content digests)."""
-    doc = {
-        "format": _SUMMARY_FORMAT,
-        "counts": _counts(run),
-        "outcomes": run.outcomes,
-        "messages": run.messages,
-        "suites": list(run.suites),
-    }
+    """The stored summary of a run: compact UTF-8 JSON with sorted keys, so equal runs
+    give equal bytes, and one json.loads gives back the outcome map."""
+    doc = {"format": _SUMMARY_FORMAT, "counts": _counts(run), "outcomes": run.outcomes,
+           "messages": run.messages, "suites": list(run.suites)}
     return json.dumps(doc, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode("utf-8")
 
@@ -140,39 +125,28 @@ def run_to_json(run: JUnitRun) -> bytes:
 def run_from_json(data: bytes) -> JUnitRun:
     """Load a summary written by run_to_json; a damaged one raises InputError."""
     try:
-        doc = json.loads(data)
-    except ValueError as exc:  # also covers bytes that are not UTF-8
-        raise _damaged(f"it is not JSON ({exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != _SUMMARY_FORMAT:
-        raise _damaged(f"it is not in the {_SUMMARY_FORMAT} format")
-    outcomes, messages, suites = doc.get("outcomes"), doc.get("messages"), doc.get("suites")
-    if not (isinstance(outcomes, dict) and isinstance(messages, dict)
-            and isinstance(suites, list)):
-        raise _damaged("outcomes, messages or suites are missing")
-    if not _only_outcomes(outcomes.values()) or not all(
-            isinstance(item, str) for item in [*messages.values(), *suites]):
-        raise _damaged("it holds values that are not outcomes or text")
-    run = _summarise(outcomes, messages, tuple(suites))
-    if doc.get("counts") != _counts(run):
-        raise _damaged("its counts do not match its outcomes")
+        run = _run_from_doc(json.loads(data))
+    except (ValueError, TypeError, KeyError):  # ValueError: not JSON, or not UTF-8
+        run = None
+    if run is None:
+        raise InputError("the stored test summary is damaged; record the JUnit results again")
     return run
+
+
+def _run_from_doc(doc: Any) -> JUnitRun | None:
+    outcomes, messages, suites = doc["outcomes"], doc["messages"], doc["suites"]
+    if not (doc["format"] == _SUMMARY_FORMAT and isinstance(outcomes, dict)
+            and isinstance(messages, dict) and isinstance(suites, list)
+            and set(outcomes.values()) <= _MERGE_RANK.keys()  # TypeError if unhashable
+            and all(isinstance(text, str) for text in [*messages.values(), *suites])):
+        return None
+    run = _summarise(outcomes, messages, tuple(suites))
+    return run if doc["counts"] == _counts(run) else None
 
 
 def _counts(run: JUnitRun) -> dict[str, int]:
     return {"tests": run.tests, "passed": run.passed, "flaky": run.flaky,
             "failed": run.failed, "errors": run.errors, "skipped": run.skipped}
-
-
-def _only_outcomes(values: Any) -> bool:
-    try:
-        return set(values) <= _MERGE_RANK.keys()
-    except TypeError:  # an unhashable value, so certainly not an outcome
-        return False
-
-
-def _damaged(why: str) -> InputError:
-    return InputError(f"the stored test summary is damaged: {why}; record the JUnit "
-                      "results again")
 
 
 def _summarise(outcomes: dict[str, str], messages: dict[str, str],
@@ -182,6 +156,16 @@ def _summarise(outcomes: dict[str, str], messages: dict[str, str],
                     failed=counts["failed"], errors=counts["error"],
                     skipped=counts["skipped"], outcomes=outcomes, messages=messages,
                     suites=suites)
+
+
+@dataclass(frozen=True)
+class _Encoding:
+    """How the file's bytes reach expat: as they are, or transcoded to UTF-8."""
+
+    codec: str  # Python codec of the bytes expat is given
+    label: str  # the encoding's name as the user knows it
+    declared: bool
+    transcode_from: str | None = None
 
 
 def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
@@ -196,11 +180,12 @@ def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
     try:
         _Reader(summary).parse(source)
     except SAXParseException as exc:
-        raise _syntax_error(exc, summary, chunks, encoding) from None
+        raise _syntax_error(exc.getException(), summary, chunks, encoding) from None
     except DefusedXmlException as exc:
         raise summary.error(_forbidden_message(exc)) from None
-    except (ValueError, LookupError) as exc:  # expat's unknown-encoding hook
-        raise summary.error(f"cannot decode the file ({exc}); save it as UTF-8") from None
+    except (ValueError, LookupError) as exc:  # expat's hook for encodings it lacks
+        raise summary.error(f"the file's encoding cannot be read ({exc}); save it as UTF-8 "
+                            "without a conflicting byte order mark") from None
     return _summarise(summary.outcomes, summary.messages, tuple(summary.suites))
 
 
@@ -208,16 +193,10 @@ def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
 _EXPAT_NATIVE = {"UTF-8": "utf-8", "US-ASCII": "ascii", "ISO-8859-1": "latin-1",
                  "UTF-16": "utf-16", "UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be"}
 _DECLARATION = re.compile(rb"<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z][\w.:-]*)[\"']")
-_UTF8 = _Encoding("utf-8", "UTF-8", declared=True)
 _BOMS = (
-    (codecs.BOM_UTF8, _UTF8),
-    # before UTF-16 LE: its byte order mark starts the same way
-    (codecs.BOM_UTF32_LE, _Encoding("utf-8", "UTF-32", True, transcode_from="utf-32")),
-    (codecs.BOM_UTF32_BE, _Encoding("utf-8", "UTF-32", True, transcode_from="utf-32")),
+    (codecs.BOM_UTF8, _Encoding("utf-8", "UTF-8", declared=True)),
     (codecs.BOM_UTF16_LE, _Encoding("utf-16-le", "UTF-16", declared=True)),
     (codecs.BOM_UTF16_BE, _Encoding("utf-16-be", "UTF-16", declared=True)),
-    (b"<\x00", _Encoding("utf-16-le", "UTF-16", declared=False)),
-    (b"\x00<", _Encoding("utf-16-be", "UTF-16", declared=False)),
 )
 
 
@@ -233,7 +212,7 @@ def _sniff(head: bytes, file: str) -> _Encoding:
     native = _EXPAT_NATIVE.get(name.upper())
     if native is not None:
         return _Encoding(native, name, declared=True)
-    try:
+    try:  # the declaration was read as ASCII, so the encoding must agree with ASCII
         readable = "<?xml".encode(name) == b"<?xml"
     except LookupError:  # unknown, or a codec such as base64 that is not a text encoding
         readable = False
@@ -245,24 +224,25 @@ def _sniff(head: bytes, file: str) -> _Encoding:
 
 
 class _Chunks:
-    """The byte stream expat reads: the file as it is or transcoded to UTF-8, enforcing
-    the size limit as it goes and keeping the latest bytes to explain errors."""
+    """The bytes expat reads: the file as it is, or transcoded to UTF-8 when expat cannot
+    read its encoding. Enforces the size limit as it goes and keeps the latest bytes, so
+    that an error can name the byte expat refused."""
 
     def __init__(self, handle: IO[bytes], head: bytes, encoding: _Encoding, file: str,
                  max_bytes: int) -> None:
         self._handle, self._head, self._file, self._max = handle, head, file, max_bytes
         self._read = len(head)
-        codec = encoding.transcode_from
-        self._codec = codec
-        self._decoder = None if codec is None else codecs.getincrementaldecoder(codec)()
+        self._codec = encoding.transcode_from
+        self._decoder = (codecs.getincrementaldecoder(self._codec)() if self._codec
+                         else None)
+        self.undecodable: int | None = None  # the first byte the declared codec refused
         self._previous, self._current, self._current_at = b"", b"", 0
-        self._line, self._column = 1, 0  # where the transcoded text has reached
 
     def read(self, size: int = _CHUNK, /) -> bytes:
         """The next piece for expat; empty only at the end of the file."""
         while True:
             raw = self._next_raw(size)
-            data = raw if self._decoder is None else self._transcode(raw)
+            data = self._transcode(raw) if self._decoder else raw
             if data or not raw:
                 break
         self._current_at += len(self._current)
@@ -273,11 +253,9 @@ class _Chunks:
         """Nothing to release: the caller owns the file handle."""
 
     def bytes_at(self, index: int) -> bytes:
-        """Up to four bytes expat was given at `index`, if they are still at hand."""
-        start = self._current_at - len(self._previous)
-        if index < start:
-            return b""
-        return (self._previous + self._current)[index - start:index - start + 4]
+        """Up to four of the bytes expat was given, from `index`, if still at hand."""
+        start = index - self._current_at + len(self._previous)
+        return (self._previous + self._current)[start:start + 4] if start >= 0 else b""
 
     def _next_raw(self, size: int) -> bytes:
         if self._head:
@@ -291,25 +269,16 @@ class _Chunks:
         return raw
 
     def _transcode(self, raw: bytes) -> bytes:
-        assert self._decoder is not None and self._codec is not None
+        assert self._decoder and self._codec
+        if self.undecodable is not None:
+            return b""
         try:
-            text = self._decoder.decode(raw, final=not raw)
+            return self._decoder.decode(raw, final=not raw).encode("utf-8")
         except UnicodeDecodeError as exc:
-            self._advance(exc.object[:exc.start].decode(self._codec, "replace"))
-            raise InputError(
-                f"byte 0x{exc.object[exc.start]:02X} is not valid {self._codec}, the "
-                "encoding the XML declaration names; declare the encoding the file really "
-                "uses", file=self._file, line=self._line, column=self._column + 1) from None
-        self._advance(text)
-        return text.encode("utf-8")
-
-    def _advance(self, text: str) -> None:
-        newlines = text.count("\n")
-        if newlines:
-            self._line += newlines
-            self._column = len(text) - text.rfind("\n") - 1
-        else:
-            self._column += len(text)
+            # Pass on the text before the bad byte, then a byte UTF-8 never uses: expat
+            # stops on it and reports its line and column like any other error's.
+            self.undecodable = exc.object[exc.start]
+            return exc.object[:exc.start].decode(self._codec, "replace").encode() + b"\xff"
 
 
 class _Summary:
@@ -331,12 +300,12 @@ class _Summary:
         self._text_size = 0
 
     def attach(self, parser: Any) -> None:
-        """Take over the element callbacks of a fresh expat parser."""
+        """Take over the callbacks of a fresh expat parser."""
         self.parser = parser
         parser.buffer_text = True
         parser.StartElementHandler = self._start_root
         parser.EndElementHandler = self._end
-        # Text between elements is never needed; without a handler expat skips it.
+        # Without a handler expat skips text instead of calling into Python for it.
         parser.CharacterDataHandler = None
         parser.ProcessingInstructionHandler = None
 
@@ -347,23 +316,21 @@ class _Summary:
 
     def _start_root(self, name: str, attrs: dict[str, str]) -> None:
         self.root = name
-        if name not in ("testsuites", "testsuite"):
-            raise self.error(f"not a JUnit XML file (root element <{name}>); expected "
-                             "<testsuites> or <testsuite>: record the test runner's JUnit "
-                             "report, not another file")
+        if name not in _ROOTS:
+            raise self.error(_not_junit(name))
         self.parser.StartElementHandler = self._start
         self._start(name, attrs)
 
-    # _start and _end run for every element of files with 10^5 test cases, so the common
-    # path (a <testcase> opening and closing) is written out inline rather than in helpers.
+    # _start and _end run for every element of files with 10^5 test cases, so the
+    # common path (a <testcase> opening and closing) is written out inline.
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         if name == "testcase":
             if not self._depth:
                 return  # outside every <testsuite>: not a result
             case = attrs.get("name")
             if case is None:
-                raise self.error("<testcase> has no name attribute; every test case needs a "
-                                 "name (classname is optional)")
+                raise self.error("<testcase> has no name attribute; every test case needs "
+                                 "a name (classname is optional)")
             self._case = f"{attrs.get('classname', '')}::{case}"
             self._outcome = "skipped" if attrs.get("status") == "notrun" else "passed"
             self._message = ""
@@ -391,29 +358,25 @@ class _Summary:
         elif name == "testsuite":
             self._depth -= 1
         elif name == self._capture:
-            self._stop_capture()
+            self._message = _first_line("".join(self._text))
+            self._capture, self._text = None, []
+            self.parser.CharacterDataHandler = None
 
     def _child(self, name: str, outcome: str, attrs: dict[str, str]) -> None:
         if _CASE_RANK[outcome] >= _CASE_RANK[self._outcome]:
             return  # an earlier or weightier child already decided
         self._outcome = outcome
-        if outcome not in _WITH_MESSAGE:
-            return
-        self._message = _first_line(attrs.get("message", ""))
-        if not self._message:
-            self._capture, self._text, self._text_size = name, [], 0
-            self.parser.CharacterDataHandler = self._collect
+        if outcome in _WITH_MESSAGE:
+            self._message = _first_line(attrs.get("message", ""))
+            if not self._message:  # then the element's text says what went wrong
+                self._capture, self._text, self._text_size = name, [], 0
+                self.parser.CharacterDataHandler = self._collect
 
     def _collect(self, text: str) -> None:
         self._text.append(text)
         self._text_size += len(text)
         if self._text_size > _TEXT_CAP:
             self.parser.CharacterDataHandler = None
-
-    def _stop_capture(self) -> None:
-        self._message = _first_line("".join(self._text))
-        self._capture, self._text = None, []
-        self.parser.CharacterDataHandler = None
 
 
 def _first_line(text: str) -> str:
@@ -434,76 +397,70 @@ class _Reader(DefusedExpatParser):  # type: ignore[misc]  # defusedxml has no ty
         self._summary.attach(self._parser)
 
 
+def _not_junit(root: str) -> str:
+    return (f"not a JUnit XML file (root element <{root}>); expected <testsuites> or "
+            "<testsuite>: record the test runner's JUnit report, not another file")
+
+
 def _forbidden_message(exc: DefusedXmlException) -> str:
-    if isinstance(exc, DTDForbidden):
-        return ("JUnit XML may not contain a DTD (it can declare entities that read local "
-                "files or expand without end); remove the <!DOCTYPE> declaration")
-    return ("JUnit XML may not declare or reference entities; remove the entity "
-            "declarations and references")
+    if not isinstance(exc, DTDForbidden):
+        return "JUnit XML may not use entities; remove the entity declarations and references"
+    if exc.name not in _ROOTS:  # an HTML page, say, which starts with <!DOCTYPE html>
+        return _not_junit(exc.name)
+    return ("JUnit XML may not contain a DTD (it can declare entities that read local files "
+            "or expand without end); remove the <!DOCTYPE> declaration")
 
 
-_ERR = {name: expat.errors.codes[getattr(expat.errors, name)] for name in (
-    "XML_ERROR_NO_ELEMENTS", "XML_ERROR_INVALID_TOKEN", "XML_ERROR_UNCLOSED_TOKEN",
-    "XML_ERROR_PARTIAL_CHAR", "XML_ERROR_TAG_MISMATCH", "XML_ERROR_JUNK_AFTER_DOC_ELEMENT",
-    "XML_ERROR_UNDEFINED_ENTITY", "XML_ERROR_BAD_CHAR_REF", "XML_ERROR_UNKNOWN_ENCODING",
-    "XML_ERROR_INCORRECT_ENCODING")}
 _TRUNCATED = ("the file ends before its root element is closed; it looks truncated (did "
               "the test run stop while writing it?): record the complete report")
-_SYNTAX_MESSAGES = {
-    _ERR["XML_ERROR_UNCLOSED_TOKEN"]: _TRUNCATED,
-    _ERR["XML_ERROR_PARTIAL_CHAR"]: _TRUNCATED,
-    _ERR["XML_ERROR_TAG_MISMATCH"]: "a closing tag does not match the element it closes; "
-    "the producer wrote malformed XML",
-    _ERR["XML_ERROR_JUNK_AFTER_DOC_ELEMENT"]: "there is more after the root element ends "
-    "(were two reports joined into one file?); record each report as its own file",
-    _ERR["XML_ERROR_UNDEFINED_ENTITY"]: "the file uses an undefined entity; only &lt; &gt; "
-    "&amp; &quot; &apos; and numeric references are allowed, so write a literal & as &amp;",
-    _ERR["XML_ERROR_BAD_CHAR_REF"]: "a character reference names a character XML forbids "
-    "(such as &#1;); the producer must strip control characters from test output",
-    _ERR["XML_ERROR_UNKNOWN_ENCODING"]: "the XML declaration names an encoding that cannot "
-    "be read; save the file as UTF-8",
-    _ERR["XML_ERROR_INCORRECT_ENCODING"]: "the XML declaration names an encoding that does "
-    "not match the file's bytes; correct the declaration or re-save the file",
+_SYNTAX_MESSAGES = {  # keyed by expat's own error strings
+    expat.errors.XML_ERROR_UNCLOSED_TOKEN: _TRUNCATED,
+    expat.errors.XML_ERROR_PARTIAL_CHAR: _TRUNCATED,
+    expat.errors.XML_ERROR_TAG_MISMATCH: "a closing tag does not match the element it "
+    "closes; the producer wrote malformed XML",
+    expat.errors.XML_ERROR_JUNK_AFTER_DOC_ELEMENT: "there is more after the root element "
+    "ends (were two reports joined into one file?); record each report as its own file",
+    expat.errors.XML_ERROR_UNDEFINED_ENTITY: "the file uses an undefined entity; only &lt; "
+    "&gt; &amp; &quot; &apos; and numeric references exist, so write a literal & as &amp;",
+    expat.errors.XML_ERROR_BAD_CHAR_REF: "a character reference names a character XML "
+    "forbids (such as &#1;); the producer must strip control characters from test output",
+    expat.errors.XML_ERROR_INCORRECT_ENCODING: "the XML declaration names an encoding that "
+    "does not match the file's bytes; correct the declaration or re-save the file",
 }
 
 
-def _syntax_error(exc: SAXParseException, summary: _Summary, chunks: _Chunks,
+def _syntax_error(cause: Any, summary: _Summary, chunks: _Chunks,
                   encoding: _Encoding) -> InputError:
     """An InputError for what expat refused, saying how to put it right."""
-    cause: Any = exc.getException()
-    code: int = cause.code
-    if code == _ERR["XML_ERROR_NO_ELEMENTS"]:
+    reason = expat.ErrorString(cause.code)
+    if chunks.undecodable is not None:
+        message = _bad_byte(chunks.undecodable, encoding)
+    elif reason == expat.errors.XML_ERROR_NO_ELEMENTS:
         message = _TRUNCATED if summary.root else (
             "the file contains no XML element; expected JUnit XML with a <testsuites> or "
             "<testsuite> root element")
-    elif code == _ERR["XML_ERROR_INVALID_TOKEN"]:
+    elif reason == expat.errors.XML_ERROR_INVALID_TOKEN:
         message = _invalid_token(chunks.bytes_at(summary.parser.ErrorByteIndex), encoding)
     else:
-        message = _SYNTAX_MESSAGES.get(code) or (
-            f"not well-formed XML ({exc.getMessage()}); fix the producer or record a valid "
-            "report")
+        message = _SYNTAX_MESSAGES.get(reason) or (
+            f"not well-formed XML ({reason}); fix the producer or record a valid report")
     return InputError(message, file=summary.file, line=cause.lineno, column=cause.offset + 1)
 
 
 def _invalid_token(raw: bytes, encoding: _Encoding) -> str:
-    char = _first_char(raw, encoding.codec)
-    if char is None and raw:
-        if encoding.declared:
-            return (f"byte 0x{raw[0]:02X} is not valid {encoding.label}, the encoding the "
-                    "file declares; re-save it in that encoding or declare the one it uses")
-        return (f"byte 0x{raw[0]:02X} is not valid UTF-8 and the file declares no other "
-                "encoding; save it as UTF-8 or declare its encoding, e.g. "
-                "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>")
-    if char is not None and ((char < " " and char not in "\t\n\r") or char in "\ufffe\uffff"):
+    char = raw.decode(encoding.codec, "replace")[:1]
+    if char == "\ufffd":
+        return _bad_byte(raw[0], encoding)
+    if char and ((char < " " and char not in "\t\n\r") or char in "\ufffe\uffff"):
         return (f"the control character U+{ord(char):04X} is not allowed in XML; the "
-                "producer must strip or escape it (it usually comes from captured test output)")
+                "producer must strip or escape it (it usually comes from captured output)")
     return "not well-formed XML (invalid token); fix the producer or record a valid report"
 
 
-def _first_char(raw: bytes, codec: str) -> str | None:
-    for size in range(1, min(len(raw), 4) + 1):
-        try:
-            return raw[:size].decode(codec)[:1] or None
-        except UnicodeDecodeError:
-            continue
-    return None
+def _bad_byte(byte: int, encoding: _Encoding) -> str:
+    if encoding.declared:
+        return (f"byte 0x{byte:02X} is not valid {encoding.label}, the encoding the file "
+                "declares; re-save it in that encoding or declare the one it really uses")
+    return (f"byte 0x{byte:02X} is not valid UTF-8 and the file declares no other encoding; "
+            "save it as UTF-8 or declare its encoding, e.g. "
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>")

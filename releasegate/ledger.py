@@ -152,11 +152,23 @@ def parse_event(path: str, raw: bytes, previous: Event | None) -> Event:
         return Event(type=data["type"], patch=data["patch"], seq=int(data["seq"]),
                      prev=data["prev"], at=data["at"], actor=data["actor"],
                      digest=data["digest"], env=data.get("env"),
-                     data={k: v for k, v in data.items() if k not in common},
+                     data=_restore_numbers({k: v for k, v in data.items() if k not in common}),
                      path=path, sha256=sha)
     except (KeyError, ValueError, TypeError) as exc:
         raise InputError(f"event file lacks a valid {exc}", file=path,
                          code="ledger-corrupt") from None
+
+
+def _restore_numbers(data: dict[str, Any]) -> dict[str, Any]:
+    # The strict loader keeps every scalar a string; the few numbers events hold
+    # (test counts, file sizes) are turned back into numbers here, once.
+    if isinstance(data.get("counts"), dict):
+        data["counts"] = {k: int(v) for k, v in data["counts"].items()}
+    for key in ("artifacts", "files"):
+        for item in data.get(key) or ():
+            if isinstance(item, dict) and "size" in item:
+                item["size"] = int(item["size"])
+    return data
 
 
 def render_event(common: Mapping[str, Any], data: Mapping[str, Any]) -> bytes:

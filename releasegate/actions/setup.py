@@ -104,12 +104,13 @@ def init_ledger(directory: Path, *, example: bool = False,
     """A new ledger in `directory`: git repository, pipeline and checklists, committed."""
     root = directory.resolve()
     _refuse_occupied(root)
-    init_repository(root)
     people = EXAMPLE_PEOPLE if example else NO_PEOPLE
     files: dict[str, bytes | Path] = {
         CONFIG_FILE: PIPELINE.format(timezone=timezone, people=people).encode()}
     for name, data in default_checklists().items():
         files[f"{CHECKLISTS}/{name}"] = data
+    _validate_defaults(files)
+    init_repository(root)
     ledger = Ledger(root)
 
     def operation(snap: Snapshot) -> Write[Initialized]:
@@ -119,8 +120,22 @@ def init_ledger(directory: Path, *, example: bool = False,
                      Initialized(root, tuple(files)))
 
     result: Initialized = ledger.transact(operation)[0]
-    ledger.snapshot().pipeline()  # proves the committed default loads
     return result
+
+
+def _validate_defaults(files: dict[str, bytes | Path]) -> None:
+    """Check the pipeline about to be written (e.g. its time zone) before any disk change."""
+    from releasegate.config import parse_pipeline, parse_template
+    from releasegate.yamlio import load_yaml
+
+    templates = {}
+    for path, data in files.items():
+        if path.startswith(CHECKLISTS) and isinstance(data, bytes):
+            template = parse_template(load_yaml(data, path))
+            templates[template.id] = template
+    config = files[CONFIG_FILE]
+    assert isinstance(config, bytes)
+    parse_pipeline(load_yaml(config, CONFIG_FILE), templates)
 
 
 def _refuse_occupied(root: Path) -> None:

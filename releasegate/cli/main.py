@@ -56,7 +56,7 @@ class Group(click.Group):
             code = _report(ReleasegateError(exc.format_message(), code="usage",
                                             hint=_usage_hint(exc)), as_json)
         except Exception as exc:  # the boundary: anything unexpected is a bug
-            code = _report_bug(exc)
+            code = _report_bug(exc, as_json)
         sys.exit(code)
 
 
@@ -80,7 +80,7 @@ def _report(exc: ReleasegateError, as_json: bool) -> int:
     return exc.exit_status
 
 
-def _report_bug(exc: Exception) -> int:
+def _report_bug(exc: Exception, as_json: bool) -> int:
     folder = Path(os.environ.get("RELEASEGATE_LOG_DIR")
                   or Path.home() / ".cache" / "releasegate")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -92,12 +92,16 @@ def _report_bug(exc: Exception) -> int:
         where = f"details in {log}"
     except OSError:
         where = "could not write the log file"
-    click.echo(f"error: internal error in releasegate ({type(exc).__name__}: {exc}); "
-               f"{where}; please report it", err=True)
+    message = (f"internal error in releasegate ({type(exc).__name__}: {exc}); {where}; "
+               "please report it")
+    click.echo(f"error: {message}", err=True)
+    if as_json:
+        click.echo(json.dumps({"error": {"code": "bug", "exit_status": EXIT_BUG,
+                                          "message": message}}, ensure_ascii=False))
     return EXIT_BUG
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"],
+@click.group(name="releasegate", cls=Group, context_settings={"help_option_names": ["-h", "--help"],
                                           "max_content_width": 100})
 @click.option("--ledger", metavar="DIR", help="The ledger folder (default: $RELEASEGATE_LEDGER, "
               "else the nearest folder upwards holding releasegate.yaml).")

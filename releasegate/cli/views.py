@@ -21,7 +21,8 @@ def status(obj: Context, fmt: str) -> int:
     if fmt == "json":
         emit_json(board_json(board))
     else:
-        click.echo(board_text(board) or "no patches yet")
+        click.echo(board_text(board) if board.patches else
+                   "no patches yet; register one with `releasegate patch submit MANIFEST`")
     return 0
 
 
