@@ -47,14 +47,14 @@ _TEXT_CAP = 8192  # enough text to find a message's first line; stack traces run
 _CHUNK = 256 * 1024
 _SUMMARY_FORMAT = "releasegate.junit-summary/1"
 
-# Why defusedxml's SAX driver with our callbacks bound straight to its expat parser:
-# on a 100,000-testcase file (15 MB; CPython 3.11, expat 2.5) a bare expat parse with
-# no handlers took 95 ms; this parser 240 ms; defusedxml.sax.parse with a
-# ContentHandler 320 ms (SAX wraps every element's attributes in an AttributesImpl);
-# defusedxml.ElementTree.iterparse with clear() 480 ms (defusedxml must use the
-# pure-Python XMLParser); junitparser.JUnitXml.fromfile 460 ms. Python callbacks that
-# do nothing already cost 1.6x the bare parse, and keeping 100,000 test ids about 0.5x
-# more, so this is close to the floor for streaming in Python.
+# Why defusedxml's SAX driver (expatreader.DefusedExpatParser) with our callbacks bound
+# straight to its expat parser: best of 9 on 100,000 test cases (14.4 MB; CPython 3.11,
+# expat 2.5; benchmarks/junit_parse.py): bare expat, no handlers 82 ms; this 206 ms
+# (2.5x); defusedxml.sax.parse with a ContentHandler that only collects ids 245 ms (SAX
+# wraps each element's attributes in an AttributesImpl); defusedxml.ElementTree.iterparse
+# 335 ms (defusedxml uses the pure-Python XMLParser); junitparser.JUnitXml.fromfile 259 ms,
+# ~500 ms with the walk to outcomes. Do-nothing Python callbacks alone cost 1.6x the bare
+# parse and keeping the 100,000 ids ~0.5x more, so 2x is out of reach for Python.
 
 
 @dataclass(frozen=True)
@@ -294,7 +294,7 @@ class _Summary:
         self._depth = 0  # open <testsuite> elements
         self._case: str | None = None
         self._outcome = "passed"
-        self._message = ""
+        self._message = ""  # set by _child whenever an outcome comes with a message
         self._capture: str | None = None  # the element whose text becomes the message
         self._text: list[str] = []
         self._text_size = 0
@@ -333,16 +333,15 @@ class _Summary:
                                  "a name (classname is optional)")
             self._case = f"{attrs.get('classname', '')}::{case}"
             self._outcome = "skipped" if attrs.get("status") == "notrun" else "passed"
-            self._message = ""
-        elif self._case is not None:
-            outcome = _CHILD_OUTCOMES.get(name)
-            if outcome is not None:
-                self._child(name, outcome, attrs)
         elif name == "testsuite":
             self._depth += 1
             suite = attrs.get("name")
             if suite is not None:
                 self.suites[suite] = None
+        elif self._case is not None:
+            outcome = _CHILD_OUTCOMES.get(name)
+            if outcome is not None:
+                self._child(name, outcome, attrs)
 
     def _end(self, name: str) -> None:
         if name == "testcase":
