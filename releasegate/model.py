@@ -110,7 +110,17 @@ class Pipeline:
 
     def index(self, env: str | None) -> int:
         """Position of `env` in the order; -1 for "in no environment yet"."""
-        return -1 if env is None else self.env_names.index(env)
+        if env is None:
+            return -1
+        if env not in self.env_names:
+            from releasegate.errors import ConfigError
+
+            raise ConfigError(f"a patch is in environment '{env}', which releasegate.yaml no "
+                              "longer lists", file="releasegate.yaml", key="environments",
+                              code="unknown-env",
+                              hint=f"restore '{env}' (renaming an environment strands the "
+                                   "patches in it)")
+        return self.env_names.index(env)
 
     def previous(self, env: str) -> str | None:
         i = self.index(env)

@@ -139,7 +139,14 @@ def _explain(doc: Document, root: dict[str, Any], error: Any,
         choices = ", ".join(map(str, error.validator_value))
         message = f"expected one of {choices}; got {error.instance!r}"
         hint = did_you_mean(str(error.instance), map(str, error.validator_value))
-    elif validator in ("type", "oneOf", "pattern", "not", "const"):
+    elif validator == "type":
+        described = _resolve(root, error.schema).get("description")
+        wanted = _TYPE_WORDS.get(str(error.validator_value), f"a {error.validator_value}")
+        message = f"expected {wanted}" + (f" ({described})" if described else "")
+        message += f"; got {_show(error.instance)}"
+        if error.validator_value == "boolean":
+            hint = "write true or false (yes/no/on/off are not booleans here)"
+    elif validator in ("oneOf", "pattern", "not", "const"):
         described = _resolve(root, error.schema).get("description")
         wanted = described or _expected(error)
         message = f"expected {wanted}; got {_show(error.instance)}"
@@ -148,6 +155,10 @@ def _explain(doc: Document, root: dict[str, Any], error: Any,
     else:
         message = error.message
     return doc.error(path, message, hint=hint, cls=error_cls)
+
+
+_TYPE_WORDS = {"integer": "an integer", "number": "a number", "boolean": "true or false",
+               "string": "a string", "array": "a list", "object": "a mapping"}
 
 
 def _expected(error: Any) -> str:

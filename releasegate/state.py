@@ -54,6 +54,11 @@ class PatchState:
     events: tuple[Event, ...] = field(repr=False, default=())
 
     @property
+    def deliverers(self) -> frozenset[str]:
+        """Whoever registered artifacts of this patch: never a signer (four eyes)."""
+        return frozenset(e.actor for e in self.events if e.type in ("submitted", "revised"))
+
+    @property
     def last_seq(self) -> int:
         return self.events[-1].seq if self.events else 0
 

@@ -101,7 +101,8 @@ class Recorded:
 
 
 def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: str, env: str,
-                   answers: Any, answers_doc: Document | None = None) -> Recorded:
+                   answers: Any,
+                   answers_doc: Document | None = None) -> tuple[Recorded, list[str]]:
     """Record a completed checklist for the gate of `env`."""
 
     def operation(snap: Snapshot) -> Write[Recorded]:
@@ -119,7 +120,7 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
                             {"template": template, "answers": stored},
                             f"checklist {template} for {env} by {actor.id}", result=result)
 
-    return ledger.transact(operation)[0]
+    return ledger.transact(operation)
 
 
 # -- test results ---------------------------------------------------------------------
@@ -173,7 +174,8 @@ def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
 # -- sign-offs ------------------------------------------------------------------------
 
 def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: str,
-             reject: bool = False, comment: str | None = None) -> Recorded:
+             reject: bool = False,
+             comment: str | None = None) -> tuple[Recorded, list[str]]:
     """Approve or reject the patch for the gate of `env`, in `role`."""
 
     def operation(snap: Snapshot) -> Write[Recorded]:
@@ -196,7 +198,7 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
                             f"{decision} for {env} as {role} by {actor.id}",
                             result=Recorded(state.id, env, "signoff", data))
 
-    return ledger.transact(operation)[0]
+    return ledger.transact(operation)
 
 
 def _check_signer(pipeline: Pipeline, state: Any, person: str, env: str, role: str) -> None:
@@ -204,8 +206,9 @@ def _check_signer(pipeline: Pipeline, state: Any, person: str, env: str, role: s
         holders = ", ".join(pipeline.roles.get(role, ())) or "none"
         raise RuleError(f"{person} does not hold role '{role}'", code="not-allowed",
                         hint=f"holders of {role}: {holders}")
-    if pipeline.rules.four_eyes and person == state.submitter:
-        raise RuleError(f"{person} submitted {state.id} and may not sign it off (four eyes)",
+    if pipeline.rules.four_eyes and person in state.deliverers:
+        did = "submitted" if person == state.submitter else "re-delivered"
+        raise RuleError(f"{person} {did} {state.id} and may not sign it off (four eyes)",
                         code="four-eyes")
     if pipeline.rules.one_role_per_person:
         for other in state.signoffs:

@@ -52,7 +52,9 @@ def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Pat
     else:
         raise InputError("no answers given and no terminal to ask on", code="usage",
                          hint="pass --answers FILE (a YAML map of item id to answer)")
-    result = fill_checklist(ledger, obj.person, patch_id, template, env, answers, doc)
+    result, warnings = fill_checklist(ledger, obj.person, patch_id, template, env, answers,
+                                      doc)
+    warn(warnings)
     if fmt == "json":
         emit_json({"patch": result.patch, "env": env, **result.detail})
     else:
@@ -147,7 +149,9 @@ def signoff(obj: Context, patch_id: str, env: str, role: str, reject: bool,
     """Approve (or reject) patch ID for a gate, in a role."""
     from releasegate.actions.evidence import sign_off
 
-    result = sign_off(obj.ledger(), obj.person, patch_id, env, role, reject, comment)
+    result, warnings = sign_off(obj.ledger(), obj.person, patch_id, env, role, reject,
+                                comment)
+    warn(warnings)
     if fmt == "json":
         emit_json({"patch": result.patch, "env": env, **result.detail})
     else:

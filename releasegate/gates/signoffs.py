@@ -60,8 +60,9 @@ def _approvals(ctx: GateContext, rule: SignoffRule) -> tuple[list[Signoff], list
     for s in latest_decisions(ctx):
         if s.role != rule.role or not s.approve:
             continue
-        if rules.four_eyes and s.person == ctx.state.submitter:
-            ignored.append(f"{s.person} submitted the patch")
+        if rules.four_eyes and s.person in ctx.state.deliverers:
+            did = "submitted" if s.person == ctx.state.submitter else "re-delivered"
+            ignored.append(f"{s.person} {did} the patch")
         elif not ctx.pipeline.holds(s.person, rule.role):
             ignored.append(f"{s.person} no longer holds {rule.role}")
         elif rules.one_role_per_person and first_role.get(s.person) != rule.role:

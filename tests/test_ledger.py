@@ -1,0 +1,207 @@
+"""The ledger's transaction: a lost race re-validates, contention gives up cleanly, the
+person's working tree is left alone, a write's cost does not grow with the ledger, and
+the ledger is found where the person means it to be."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from releasegate.actions.evidence import fill_checklist
+from releasegate.actions.gate import promote
+from releasegate.actions.patches import submit_patch
+from releasegate.actions.setup import init_ledger
+from releasegate.errors import UsageError
+from releasegate.gitstore import GitStore
+from releasegate.ledger import Ledger, Snapshot
+from tests.helpers import PATCH, Cli, answers_file, fingerprint, git, junit_file, write_manifest
+
+INTAKE = {"version-controlled": "yes", "release-note-read": "yes", "risk": "low"}
+EVENTS = f"patches/{PATCH}/events"
+
+
+def committed_events(root: Path) -> list[str]:
+    return git(root, "ls-tree", "--name-only", "HEAD", f"{EVENTS}/").split()
+
+
+def raced(ledger: Ledger, monkeypatch: pytest.MonkeyPatch, other_writer: Any) -> list[str | None]:
+    """Make `ledger`'s first snapshot stale: another writer commits right after it is taken.
+
+    Returns the heads of the snapshots the ledger took, one per attempt.
+    """
+    heads: list[str | None] = []
+    take = ledger.snapshot
+
+    def snapshot() -> Snapshot:
+        snap = take()
+        heads.append(snap.head)
+        if len(heads) == 1:
+            other_writer()
+        return snap
+
+    monkeypatch.setattr(ledger, "snapshot", snapshot)
+    return heads
+
+
+def test_a_lost_race_reexecutes_and_a_patch_is_not_promoted_twice(
+        submitted: Cli, ledger_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill_checklist(Ledger(ledger_root), "alice", PATCH, "intake", "dev", INTAKE)
+    first, second = Ledger(ledger_root), Ledger(ledger_root)
+
+    def first_promotes() -> None:
+        assert promote(first, "alice", PATCH, "dev")[0].recorded
+
+    heads = raced(second, monkeypatch, first_promotes)
+    result, _ = promote(second, "alice", PATCH, "dev")
+    assert len(heads) == 2 and heads[0] != heads[1]
+    assert result.already and not result.recorded
+    assert [p for p in committed_events(ledger_root) if p.endswith("-promoted.yaml")] == [
+        f"{EVENTS}/0003-promoted.yaml"]
+    assert submitted.json("patch", "show", PATCH)["env"] == "dev"
+
+
+def test_a_lost_race_reexecutes_against_the_new_head(
+        submitted: Cli, ledger_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = Ledger(ledger_root), Ledger(ledger_root)
+    heads = raced(second, monkeypatch,
+                  lambda: fill_checklist(first, "alice", PATCH, "intake", "dev", INTAKE))
+    fill_checklist(second, "alice", PATCH, "intake", "dev",
+                   {**INTAKE, "problem-ticket": "https://tickets.example/42"})
+    assert len(heads) == 2
+    assert committed_events(ledger_root) == [
+        f"{EVENTS}/0001-submitted.yaml", f"{EVENTS}/0002-checklist.yaml",
+        f"{EVENTS}/0003-checklist.yaml"]
+    events = Ledger(ledger_root).snapshot().events(PATCH)  # checks the hash chain
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert events[2].prev == events[1].sha256
+    assert events[2].data["answers"]["problem-ticket"] == {"value": "https://tickets.example/42"}
+    assert git(ledger_root, "status", "--porcelain") == ""
+
+
+def test_contention_past_the_retries_is_transient_and_records_nothing(
+        submitted: Cli, ledger_root: Path, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[str] = []
+
+    def always_moved(self: GitStore, ref: str, new: str, old: str | None, reason: str) -> bool:
+        attempts.append(new)
+        return False
+
+    monkeypatch.setattr(GitStore, "compare_and_swap", always_moved)
+    monkeypatch.setattr("releasegate.ledger.time.sleep", lambda seconds: None)
+    before = fingerprint(ledger_root)
+    result = submitted("checklist", "fill", PATCH, "intake", "--env", "dev", "--answers",
+                       str(answers_file(inputs, "intake")), "--format", "json", person="alice")
+    assert result.exit_code == 3
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "contended" and error["exit_status"] == 3
+    assert "nothing was recorded" in error["message"]
+    assert len(attempts) == 8
+    assert fingerprint(ledger_root) == before
+
+
+def test_a_persons_uncommitted_work_survives_a_write(submitted: Cli, ledger_root: Path,
+                                                     inputs: Path) -> None:
+    root = ledger_root
+    (root / "notes.txt").write_text("agenda\n")
+    git(root, "add", "notes.txt")
+    git(root, "commit", "-q", "-m", "notes")
+    (root / "notes.txt").write_text("agenda\nmy unsaved thoughts\n")
+    (root / "plan.txt").write_text("staged plan\n")
+    git(root, "add", "plan.txt")
+    (root / "scratch.txt").write_text("untracked\n")
+    status = git(root, "status", "--porcelain")
+    assert status == " M notes.txt\nA  plan.txt\n?? scratch.txt\n"
+
+    result = submitted("checklist", "fill", PATCH, "intake", "--env", "dev", "--answers",
+                       str(answers_file(inputs, "intake")), person="alice")
+    assert result.exit_code == 0, result.output
+    assert git(root, "status", "--porcelain") == status
+    assert (root / "notes.txt").read_text() == "agenda\nmy unsaved thoughts\n"
+    assert git(root, "show", ":plan.txt") == "staged plan\n"
+    assert git(root, "ls-tree", "--name-only", "HEAD", "plan.txt") == ""
+    new = f"{EVENTS}/0002-checklist.yaml"
+    assert git(root, "show", f"HEAD:{new}") == (root / new).read_text()
+
+
+def test_after_writes_a_clean_tree_stays_clean(submitted: Cli, ledger_root: Path,
+                                               inputs: Path) -> None:
+    assert git(ledger_root, "status", "--porcelain", "--untracked-files=all") == ""
+    steps = [
+        ("checklist", "fill", PATCH, "intake", "--env", "dev", "--answers",
+         str(answers_file(inputs, "intake"))),
+        ("promote", PATCH),
+        ("tests", "record", PATCH, "--env", "dev", str(junit_file(inputs, "smoke", 3))),
+    ]
+    for args in steps:
+        result = submitted(*args, person="alice")
+        assert result.exit_code == 0, result.output
+        assert git(ledger_root, "status", "--porcelain", "--untracked-files=all") == ""
+    evidence = git(ledger_root, "ls-files", f"patches/{PATCH}/evidence").split()
+    assert len(evidence) == 2 and all((ledger_root / p).is_file() for p in evidence)
+
+
+def trees_built_by_a_write(root: Path) -> int:
+    """How many trees git had to write for one checklist filling."""
+    calls: list[tuple[Any, ...]] = []
+    call = GitStore._call
+
+    def counting(self: GitStore, command: str, *args: Any, **kwargs: Any) -> Any:
+        if command == "mktree":
+            calls.append(args)
+        return call(self, command, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(GitStore, "_call", counting)
+        fill_checklist(Ledger(root), "alice", PATCH, "intake", "dev", INTAKE)
+    return len(calls)
+
+
+def test_a_write_rebuilds_as_many_trees_on_a_big_ledger_as_on_a_small_one(
+        submitted: Cli, ledger_root: Path, tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    init_ledger(big, example=True)
+    ledger = Ledger(big)
+    for i in range(30):
+        patch = PATCH if i == 0 else f"CBS-2026-{i + 1000}"
+        folder = tmp_path / "big-inputs" / patch
+        submit_patch(ledger, "alice", write_manifest(folder, patch, content=patch.encode()))
+    assert len(git(big, "ls-tree", "--name-only", "HEAD", "patches/").split()) == 30
+
+    # patches/<ID>/events/<file>: the events, patch, patches and root trees, no more.
+    assert trees_built_by_a_write(ledger_root) == 4
+    assert trees_built_by_a_write(big) == 4
+
+
+def test_discovery_prefers_the_option_then_the_variable_then_the_folder(tmp_path: Path) -> None:
+    option, variable, here = (tmp_path / name for name in ("option", "variable", "here"))
+    for root in (option, variable, here):
+        init_ledger(root, example=True)
+    deep = here / "notes" / "2026"
+    deep.mkdir(parents=True)
+    environ = {"RELEASEGATE_LEDGER": str(variable)}
+
+    assert Ledger.discover(str(option), environ, deep).root == option.resolve()
+    assert Ledger.discover(None, environ, deep).root == variable.resolve()
+    assert Ledger.discover(None, {}, deep).root == here.resolve()
+
+
+def test_discovery_never_falls_back_from_a_wrong_location(tmp_path: Path) -> None:
+    good = tmp_path / "good"
+    init_ledger(good, example=True)
+    missing = tmp_path / "missing"
+    with pytest.raises(UsageError) as wrong_option:
+        Ledger.discover(str(missing), {"RELEASEGATE_LEDGER": str(good)}, good)
+    assert wrong_option.value.message == (f"{missing} is not a releasegate ledger "
+                                          "(given by --ledger)")
+    with pytest.raises(UsageError) as wrong_variable:
+        Ledger.discover(None, {"RELEASEGATE_LEDGER": str(missing)}, good)
+    assert "(given by RELEASEGATE_LEDGER)" in wrong_variable.value.message
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.raises(UsageError) as nowhere:
+        Ledger.discover(None, {}, elsewhere)
+    assert nowhere.value.code == "no-ledger"
