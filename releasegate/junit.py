@@ -11,10 +11,8 @@ kept, so an odd one (`1,234.5`, `n/a`) cannot fail a recording.
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +26,14 @@ from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
 from releasegate.errors import InputError
+from releasegate.xmlbytes import (
+    CHUNK,
+    ChunkReader,
+    Encoding,
+    describe_bad_byte,
+    describe_invalid_token,
+    sniff_encoding,
+)
 
 OUTCOMES = ("failed", "error", "flaky", "passed", "skipped")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -44,7 +50,6 @@ _WITH_MESSAGE = frozenset({"failed", "error", "flaky"})
 _ROOTS = ("testsuites", "testsuite")
 _MESSAGE_MAX = 200
 _TEXT_CAP = 8192  # enough text to find a message's first line; stack traces run on
-_CHUNK = 256 * 1024
 _SUMMARY_FORMAT = "releasegate.junit-summary/1"
 
 # Why defusedxml's SAX driver (expatreader.DefusedExpatParser) with our callbacks bound
@@ -158,20 +163,10 @@ def _summarise(outcomes: dict[str, str], messages: dict[str, str],
                     suites=suites)
 
 
-@dataclass(frozen=True)
-class _Encoding:
-    """How the file's bytes reach expat: as they are, or transcoded to UTF-8."""
-
-    codec: str  # Python codec of the bytes expat is given
-    label: str  # the encoding's name as the user knows it
-    declared: bool
-    transcode_from: str | None = None
-
-
 def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
-    head = handle.read(_CHUNK)
-    encoding = _sniff(head, file)
-    chunks = _Chunks(handle, head, encoding, file, max_bytes)
+    head = handle.read(CHUNK)
+    encoding = sniff_encoding(head, file)
+    chunks = ChunkReader(handle, head, encoding, file, max_bytes)
     summary = _Summary(file)
     source = InputSource()
     source.setByteStream(chunks)
@@ -187,98 +182,6 @@ def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
         raise summary.error(f"the file's encoding cannot be read ({exc}); save it as UTF-8 "
                             "without a conflicting byte order mark") from None
     return _summarise(summary.outcomes, summary.messages, tuple(summary.suites))
-
-
-# expat reads these encodings itself; any other is decoded here and passed on as UTF-8.
-_EXPAT_NATIVE = {"UTF-8": "utf-8", "US-ASCII": "ascii", "ISO-8859-1": "latin-1",
-                 "UTF-16": "utf-16", "UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be"}
-_DECLARATION = re.compile(rb"<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z][\w.:-]*)[\"']")
-_BOMS = (
-    (codecs.BOM_UTF8, _Encoding("utf-8", "UTF-8", declared=True)),
-    (codecs.BOM_UTF16_LE, _Encoding("utf-16-le", "UTF-16", declared=True)),
-    (codecs.BOM_UTF16_BE, _Encoding("utf-16-be", "UTF-16", declared=True)),
-)
-
-
-def _sniff(head: bytes, file: str) -> _Encoding:
-    """The file's encoding, from its byte order mark or XML declaration (XML 1.0 F.1)."""
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            return encoding
-    match = _DECLARATION.match(head)
-    if match is None:
-        return _Encoding("utf-8", "UTF-8", declared=False)
-    name = match.group(1).decode("ascii")
-    native = _EXPAT_NATIVE.get(name.upper())
-    if native is not None:
-        return _Encoding(native, name, declared=True)
-    try:  # the declaration was read as ASCII, so the encoding must agree with ASCII
-        readable = "<?xml".encode(name) == b"<?xml"
-    except LookupError:  # unknown, or a codec such as base64 that is not a text encoding
-        readable = False
-    if not readable:
-        raise InputError(f"the XML declaration names the encoding {name!r}, which cannot be "
-                         "read; save the file as UTF-8 and declare encoding=\"UTF-8\"",
-                         file=file, line=1, column=match.start(1) + 1)
-    return _Encoding("utf-8", name, declared=True, transcode_from=name)
-
-
-class _Chunks:
-    """The bytes expat reads: the file as it is, or transcoded to UTF-8 when expat cannot
-    read its encoding. Enforces the size limit as it goes and keeps the latest bytes, so
-    that an error can name the byte expat refused."""
-
-    def __init__(self, handle: IO[bytes], head: bytes, encoding: _Encoding, file: str,
-                 max_bytes: int) -> None:
-        self._handle, self._head, self._file, self._max = handle, head, file, max_bytes
-        self._read = len(head)
-        self._codec = encoding.transcode_from
-        self._decoder = (codecs.getincrementaldecoder(self._codec)() if self._codec
-                         else None)
-        self.undecodable: int | None = None  # the first byte the declared codec refused
-        self._previous, self._current, self._current_at = b"", b"", 0
-
-    def read(self, size: int = _CHUNK, /) -> bytes:
-        """The next piece for expat; empty only at the end of the file."""
-        while True:
-            raw = self._next_raw(size)
-            data = self._transcode(raw) if self._decoder else raw
-            if data or not raw:
-                break
-        self._current_at += len(self._current)
-        self._previous, self._current = self._current, data
-        return data
-
-    def close(self) -> None:
-        """Nothing to release: the caller owns the file handle."""
-
-    def bytes_at(self, index: int) -> bytes:
-        """Up to four of the bytes expat was given, from `index`, if still at hand."""
-        start = index - self._current_at + len(self._previous)
-        return (self._previous + self._current)[start:start + 4] if start >= 0 else b""
-
-    def _next_raw(self, size: int) -> bytes:
-        if self._head:
-            raw, self._head = self._head, b""
-            return raw
-        raw = self._handle.read(size)
-        self._read += len(raw)
-        if self._read > self._max:  # the file grew after its size was checked
-            raise InputError(f"{self._file} is over the limit of {self._max} bytes; split "
-                             "the test results into smaller files", file=self._file)
-        return raw
-
-    def _transcode(self, raw: bytes) -> bytes:
-        assert self._decoder and self._codec
-        if self.undecodable is not None:
-            return b""
-        try:
-            return self._decoder.decode(raw, final=not raw).encode("utf-8")
-        except UnicodeDecodeError as exc:
-            # Pass on the text before the bad byte, then a byte UTF-8 never uses: expat
-            # stops on it and reports its line and column like any other error's.
-            self.undecodable = exc.object[exc.start]
-            return exc.object[:exc.start].decode(self._codec, "replace").encode() + b"\xff"
 
 
 class _Summary:
@@ -386,7 +289,7 @@ class _Reader(DefusedExpatParser):  # type: ignore[misc]  # defusedxml has no ty
     """defusedxml's SAX driver with the expat callbacks pointed at a _Summary."""
 
     def __init__(self, summary: _Summary) -> None:
-        super().__init__(bufsize=_CHUNK, forbid_dtd=True, forbid_entities=True,
+        super().__init__(bufsize=CHUNK, forbid_dtd=True, forbid_entities=True,
                          forbid_external=True)
         self._summary = summary
 
@@ -404,7 +307,7 @@ def _not_junit(root: str) -> str:
 def _forbidden_message(exc: DefusedXmlException) -> str:
     if not isinstance(exc, DTDForbidden):
         return "JUnit XML may not use entities; remove the entity declarations and references"
-    if exc.name not in _ROOTS:  # an HTML page, say, which starts with <!DOCTYPE html>
+    if (exc.name or "").lower() == "html":  # an HTML page saved in place of the report
         return _not_junit(exc.name)
     return ("JUnit XML may not contain a DTD (it can declare entities that read local files "
             "or expand without end); remove the <!DOCTYPE> declaration")
@@ -428,38 +331,19 @@ _SYNTAX_MESSAGES = {  # keyed by expat's own error strings
 }
 
 
-def _syntax_error(cause: Any, summary: _Summary, chunks: _Chunks,
-                  encoding: _Encoding) -> InputError:
+def _syntax_error(cause: Any, summary: _Summary, chunks: ChunkReader,
+                  encoding: Encoding) -> InputError:
     """An InputError for what expat refused, saying how to put it right."""
     reason = expat.ErrorString(cause.code)
     if chunks.undecodable is not None:
-        message = _bad_byte(chunks.undecodable, encoding)
+        message = describe_bad_byte(chunks.undecodable, encoding)
     elif reason == expat.errors.XML_ERROR_NO_ELEMENTS:
         message = _TRUNCATED if summary.root else (
             "the file contains no XML element; expected JUnit XML with a <testsuites> or "
             "<testsuite> root element")
     elif reason == expat.errors.XML_ERROR_INVALID_TOKEN:
-        message = _invalid_token(chunks.bytes_at(summary.parser.ErrorByteIndex), encoding)
+        message = describe_invalid_token(chunks.bytes_at(summary.parser.ErrorByteIndex), encoding)
     else:
         message = _SYNTAX_MESSAGES.get(reason) or (
             f"not well-formed XML ({reason}); fix the producer or record a valid report")
     return InputError(message, file=summary.file, line=cause.lineno, column=cause.offset + 1)
-
-
-def _invalid_token(raw: bytes, encoding: _Encoding) -> str:
-    char = raw.decode(encoding.codec, "replace")[:1]
-    if char == "\ufffd":
-        return _bad_byte(raw[0], encoding)
-    if char and ((char < " " and char not in "\t\n\r") or char in "\ufffe\uffff"):
-        return (f"the control character U+{ord(char):04X} is not allowed in XML; the "
-                "producer must strip or escape it (it usually comes from captured output)")
-    return "not well-formed XML (invalid token); fix the producer or record a valid report"
-
-
-def _bad_byte(byte: int, encoding: _Encoding) -> str:
-    if encoding.declared:
-        return (f"byte 0x{byte:02X} is not valid {encoding.label}, the encoding the file "
-                "declares; re-save it in that encoding or declare the one it really uses")
-    return (f"byte 0x{byte:02X} is not valid UTF-8 and the file declares no other encoding; "
-            "save it as UTF-8 or declare its encoding, e.g. "
-            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>")
