@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
-import os
-import pickle
 import random
 import shutil
 import time
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from releasegate import __version__
+from releasegate.cache import read_cache, write_cache
 from releasegate.errors import (
     ContentionError,
     InputError,
@@ -29,13 +28,17 @@ from releasegate.errors import (
     TransientError,
     UsageError,
 )
+from releasegate.events import (  # re-exported: the ledger's file format
+    PATCHES,
+    parse_event,
+    seq_of,
+)
 from releasegate.gitstore import ZERO, Entry, GitStore, Identity
 from releasegate.model import ChecklistTemplate, Event, Pipeline
-from releasegate.yamlio import dump_yaml, load_yaml, load_yaml_fast
+from releasegate.yamlio import load_yaml
 
 CONFIG_FILE = "releasegate.yaml"
 CHECKLISTS = "checklists"
-PATCHES = "patches"
 T = TypeVar("T")
 SYSTEM = Identity("releasegate", "releasegate@releasegate.invalid")
 
@@ -121,63 +124,13 @@ class Snapshot:
     def events(self, patch: str) -> list[Event]:
         """The patch's events in order, each checked against the hash chain."""
         prefix = f"{PATCHES}/{patch}/events"
-        paths = sorted(self.paths(prefix), key=_seq_of)
+        paths = sorted(self.paths(prefix), key=seq_of)
         events: list[Event] = []
         for path in paths:
             raw = self.read(path)
             assert raw is not None
             events.append(parse_event(path, raw, events[-1] if events else None))
         return events
-
-
-def _seq_of(path: str) -> int:
-    name = path.rsplit("/", 1)[-1]
-    digits = name.split("-", 1)[0]
-    return int(digits) if digits.isdigit() else 0
-
-
-def parse_event(path: str, raw: bytes, previous: Event | None) -> Event:
-    """An event file read back; a broken chain or shape stops the reader (fail closed)."""
-    data = load_yaml_fast(raw, path)
-    if not isinstance(data, dict) or "type" not in data:
-        raise InputError("not an event file", file=path, code="ledger-corrupt")
-    sha = hashlib.sha256(raw).hexdigest()
-    expected_prev = previous.sha256 if previous else None
-    if data.get("prev") != expected_prev:
-        raise InputError("the hash chain is broken: 'prev' does not match the previous "
-                         "event file", file=path, code="ledger-corrupt",
-                         hint="the ledger was edited by hand; restore it from git history")
-    common = ("type", "patch", "seq", "prev", "at", "actor", "digest", "env")
-    try:
-        return Event(type=data["type"], patch=data["patch"], seq=int(data["seq"]),
-                     prev=data["prev"], at=data["at"], actor=data["actor"],
-                     digest=data["digest"], env=data.get("env"),
-                     data=_restore_numbers({k: v for k, v in data.items() if k not in common}),
-                     path=path, sha256=sha)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"event file lacks a valid {exc}", file=path,
-                         code="ledger-corrupt") from None
-
-
-def _restore_numbers(data: dict[str, Any]) -> dict[str, Any]:
-    # The strict loader keeps every scalar a string; the few numbers events hold
-    # (test counts, file sizes) are turned back into numbers here, once.
-    if isinstance(data.get("counts"), dict):
-        data["counts"] = {k: int(v) for k, v in data["counts"].items()}
-    for key in ("artifacts", "files"):
-        for item in data.get(key) or ():
-            if isinstance(item, dict) and "size" in item:
-                item["size"] = int(item["size"])
-    return data
-
-
-def render_event(common: Mapping[str, Any], data: Mapping[str, Any]) -> bytes:
-    """The bytes of a new event file: common fields first, then the type's own."""
-    return dump_yaml({**common, **data}).encode("utf-8")
-
-
-def event_path(patch: str, seq: int, kind: str) -> str:
-    return f"{PATCHES}/{patch}/events/{seq:04d}-{kind}.yaml"
 
 
 def git_blob_id(data: bytes) -> str:
@@ -196,7 +149,7 @@ def _load_pipeline(snap: Snapshot) -> Pipeline:
                          *(f"{p} {snap.entry(p).sha}" for p in template_paths)])  # type: ignore[union-attr]
     cache = _cache_file(snap.store.root, hashlib.sha1(key_src.encode()).hexdigest())
     _warn_uncommitted(snap, [CONFIG_FILE, *template_paths])
-    cached = _read_cache(cache)
+    cached = read_cache(cache)
     if isinstance(cached, Pipeline):
         return cached
     from releasegate.config import parse_pipeline, parse_template
@@ -214,7 +167,7 @@ def _load_pipeline(snap: Snapshot) -> Pipeline:
     raw_config = snap.read(CONFIG_FILE)
     assert raw_config is not None
     pipeline = parse_pipeline(load_yaml(raw_config, CONFIG_FILE), templates)
-    _write_cache(cache, pipeline)
+    write_cache(cache, pipeline)
     return pipeline
 
 
@@ -227,29 +180,6 @@ def _same_content(target: Path, data: bytes | Path) -> bool:
 def _cache_file(root: Path, key: str) -> Path | None:
     git_dir = root / ".git"
     return git_dir / "releasegate" / f"pipeline-{key}.pickle" if git_dir.is_dir() else None
-
-
-def _read_cache(path: Path | None) -> object:
-    # The cache lives inside the repository's own .git folder, which only its owner
-    # can write, like git's hooks; a damaged or foreign entry is simply rebuilt.
-    if path is None:
-        return None
-    try:
-        return pickle.loads(path.read_bytes())
-    except Exception:
-        return None
-
-
-def _write_cache(path: Path | None, value: object) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(value))
-        tmp.replace(path)
-    except OSError:
-        pass
 
 
 def _warn_uncommitted(snap: Snapshot, committed: Sequence[str]) -> None:

@@ -6,17 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from releasegate.errors import InputError, NotFoundError, RuleError, did_you_mean
+from releasegate.events import PATCHES, event_path, render_event
 from releasegate.gitstore import Identity
-from releasegate.ledger import (
-    CHECKLISTS,
-    CONFIG_FILE,
-    PATCHES,
-    Ledger,
-    Snapshot,
-    Write,
-    event_path,
-    render_event,
-)
+from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot, Write
 from releasegate.model import Person, Pipeline
 from releasegate.state import PatchState, fold
 from releasegate.yamlio import load_yaml_fast

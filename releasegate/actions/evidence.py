@@ -16,9 +16,10 @@ from releasegate.actions.common import (
 )
 from releasegate.artifacts import file_sha256
 from releasegate.errors import InputError, NotFoundError, RuleError, did_you_mean
+from releasegate.events import PATCHES
 from releasegate.identity import resolve_actor
 from releasegate.ids import check_id
-from releasegate.ledger import PATCHES, Ledger, Snapshot, Write
+from releasegate.ledger import Ledger, Snapshot, Write
 from releasegate.model import ChecklistItem, ChecklistTemplate, Pipeline
 from releasegate.state import COUNT_KEYS
 from releasegate.yamlio import Document, Path_

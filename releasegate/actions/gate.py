@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from releasegate.actions.common import append_event, check_env, fold_patch, load_patch
 from releasegate.errors import RuleError
+from releasegate.events import PATCHES
 from releasegate.gates import evaluate_gate
 from releasegate.identity import resolve_actor
-from releasegate.ledger import PATCHES, Ledger, Snapshot, Write, unchanged
+from releasegate.ledger import Ledger, Snapshot, Write, unchanged
 from releasegate.model import Pipeline, Verdict
 from releasegate.state import PatchState
 

@@ -11,16 +11,9 @@ from typing import Any
 from releasegate.actions.common import append_event, identity_of, load_patch, utc_now
 from releasegate.artifacts import hash_artifacts
 from releasegate.errors import InputError, RuleError
+from releasegate.events import PATCHES, event_path, render_event
 from releasegate.identity import resolve_actor
-from releasegate.ledger import (
-    PATCHES,
-    Ledger,
-    Snapshot,
-    Write,
-    event_path,
-    render_event,
-    unchanged,
-)
+from releasegate.ledger import Ledger, Snapshot, Write, unchanged
 from releasegate.model import Artifact, Manifest, text_in
 from releasegate.yamlio import load_yaml
 

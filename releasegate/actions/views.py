@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from typing import Any
 
-from releasegate import __version__
 from releasegate.actions.common import fold_patch, load_patch
 from releasegate.actions.gate import dependencies_of
+from releasegate.cache import read_cache, write_cache
 from releasegate.errors import ReleasegateError
+from releasegate.events import PATCHES
 from releasegate.gates import evaluate_gate
-from releasegate.ledger import CHECKLISTS, CONFIG_FILE, PATCHES, Ledger, Snapshot
+from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot
 from releasegate.model import Pipeline, Verdict, text_in
 from releasegate.state import PatchState
 
@@ -24,7 +24,7 @@ def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
     cache_dir = ledger.root / ".git" / "releasegate" / "states"
     states, missing = [], []
     for path, entry in sorted(listing.items()):
-        cached = _read(cache_dir / f"{entry.sha}.pickle")
+        cached = read_cache(cache_dir / f"{entry.sha}.pickle")
         if isinstance(cached, PatchState):
             states.append(cached)
         else:
@@ -33,25 +33,8 @@ def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
     for path, sha in missing:
         state = fold_patch(snap, path.split("/", 1)[1])
         states.append(state)
-        _write(cache_dir / f"{sha}.pickle", state)
+        write_cache(cache_dir / f"{sha}.pickle", state)
     return sorted(states, key=lambda s: s.id)
-
-
-def _read(path: Any) -> object:
-    # A cache of derived state inside .git, written only by releasegate itself.
-    try:
-        data = pickle.loads(path.read_bytes())
-    except Exception:
-        return None
-    return data[1] if isinstance(data, tuple) and data[0] == __version__ else None
-
-
-def _write(path: Any, value: object) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pickle.dumps((__version__, value)))
-    except OSError:
-        pass
 
 
 @dataclass(frozen=True)
