@@ -70,21 +70,34 @@ def parse_pipeline(doc: Document, templates: Mapping[str, ChecklistTemplate]) ->
     pipeline = Pipeline(
         version=data["version"], timezone=data.get("timezone", "UTC"),
         environments=environments, people=people, roles=roles,
-        rules=Rules(**(data.get("rules") or {})), templates=dict(templates))
+        rules=_parse_rules(data.get("rules") or {}), templates=dict(templates))
     _check_pipeline(doc, pipeline)
     return pipeline
+
+
+def _parse_rules(raw: dict[str, Any]) -> Rules:
+    return Rules(**{**raw, "waivers_by": tuple(raw.get("waivers_by", ()))})
 
 
 def _parse_environment(raw: dict[str, Any]) -> Environment:
     gate = raw["gate"] or {}
     return Environment(name=raw["name"], gate=Gate(
         checklists=tuple(gate.get("checklists", ())),
-        tests=tuple(TestsRule(env=t["env"], suites=tuple(t["suites"]),
-                              min_tests=t.get("min_tests"), max_failures=t.get("max_failures"),
-                              max_skipped_ratio=t.get("max_skipped_ratio"))
-                    for t in gate.get("tests", ())),
+        tests=tuple(_parse_tests_rule(t) for t in gate.get("tests", ())),
         signoffs=tuple(SignoffRule(role=s["role"], count=s.get("count", 1))
                        for s in gate.get("signoffs", ()))))
+
+
+def _parse_tests_rule(raw: dict[str, Any]) -> TestsRule:
+    missing = raw.get("no_missing_tests")
+    if isinstance(missing, bool):
+        missing = 0 if missing else None
+    return TestsRule(env=raw["env"], suites=tuple(raw["suites"]),
+                     min_tests=raw.get("min_tests"), max_failures=raw.get("max_failures"),
+                     max_skipped_ratio=raw.get("max_skipped_ratio"),
+                     no_new_failures=raw.get("no_new_failures", False),
+                     no_missing_tests=missing, flaky=raw.get("flaky", "allow"),
+                     known_failures=raw.get("known_failures", "deny"))
 
 
 def _check_pipeline(doc: Document, pipeline: Pipeline) -> None:
@@ -103,6 +116,8 @@ def _check_pipeline(doc: Document, pipeline: Pipeline) -> None:
             emails[key] = pid
     for i, env in enumerate(pipeline.environments):
         _check_gate(doc, pipeline, i, env.gate)
+    for i, role in enumerate(pipeline.rules.waivers_by):
+        _must_exist(doc, ("rules", "waivers_by", i), "role", role, pipeline.roles)
     for template in pipeline.templates.values():
         for role in template.roles:
             if role not in pipeline.roles:

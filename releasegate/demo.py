@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
-from releasegate.actions.evidence import fill_checklist, record_tests, sign_off
-from releasegate.actions.gate import check_gate, promote
+from releasegate.actions.evidence import fill_checklist, record_tests, sign_off, waive
+from releasegate.actions.gate import check_gate, diff_tests, promote
 from releasegate.actions.patches import submit_patch
 from releasegate.actions.setup import init_ledger
 from releasegate.actions.views import status_board
 from releasegate.errors import UsageError
 from releasegate.ledger import Ledger
-from releasegate.render import board_text, verdict_text
+from releasegate.render import board_text, comparison_text, verdict_text
 
 MARKER = ".releasegate-demo"
 PATCH = "CBS-2026-0042"
@@ -74,15 +75,35 @@ def junit(suite: str, total: int, failing: dict[str, str]) -> str:
             f'tests="{total}">\n' + "\n".join(cases) + "\n</testsuite>\n")
 
 
+EARLIER = "CBS-2026-0031"
+EARLIER_MANIFEST = """\
+id: CBS-2026-0031
+system: core-banking
+vendor: Acme FinSoft
+vendor_ref: AFS-PATCH-7.4.2-HF2
+version: 7.4.2-hf2
+title:
+  en: Correct rounding of cross-currency transfer fees
+  zh-CN: 修正跨币种转账手续费的舍入
+business_impact:
+  en: Cross-currency fees are rounded half-up to the cent, as the tariff says.
+  zh-CN: 跨币种手续费按费率表四舍五入到分。
+affected_modules: [payments]
+contact: {en: "IT service desk, ext. 8000", zh-CN: "IT服务台，分机8000"}
+artifacts: [cbs-7.4.2-hf2.tar]
+"""
+KNOWN = "test_regression_core_150"
+NEW = "test_regression_core_047"
+SIGNERS = (("carol", "test-lead"), ("bob", "app-owner"), ("dave", "business"),
+           ("erin", "change-manager"))
+
+
 def run_demo(directory: Path, *, force: bool = False,
              say: Callable[[str], None] = print) -> Ledger:
-    """Build the example ledger in `directory` and walk CBS-2026-0042 to prod."""
+    """Build the example ledger in `directory`, ship an earlier patch that sets the
+    baseline, then walk CBS-2026-0042 to prod past a surprise the prod gate stops."""
     root = _prepare(directory, force)
-    drop = root / "vendor-drop"
-    drop.mkdir()
-    (drop / "manifest.yaml").write_text(MANIFEST, encoding="utf-8")
-    (drop / "cbs-7.4.2-hf3.tar").write_bytes(b"acme finsoft core banking 7.4.2-hf3\n" * 512)
-    (drop / "install-notes.txt").write_text("stop batch, install, restart, run accrual\n")
+    drop = _vendor_drop(root)
     results = root / "test-results"
     results.mkdir()
 
@@ -92,49 +113,86 @@ def run_demo(directory: Path, *, force: bool = False,
     say(f"   {ledger.root}: dev -> test -> prod, people alice (release manager), bob "
         "(app owner), carol (test lead), dave (business), erin (change manager)")
 
-    say("\n== 2. Acme FinSoft delivers a patch; alice registers it")
+    say(f"\n== 2. Last month: {EARLIER} went to prod and set the regression baseline")
+    _ship_earlier(ledger, say, drop, results)
+
+    say(f"\n== 3. Acme FinSoft delivers {PATCH}; alice registers it")
     submitted = submit_patch(ledger, "alice", drop / "manifest.yaml")
-    say(f"   {PATCH} digest {submitted.digest}")
+    say(f"   digest {submitted.digest}")
     say("   (sha256 over the artifacts: what is tested is byte for byte what ships)")
+    _to_test(ledger, say, results, PATCH)
 
-    say("\n== 3. Intake checklist, then dev")
-    fill_checklist(ledger, "alice", PATCH, "intake", "dev", ANSWERS["intake"])
-    _promote(ledger, say, "alice", "dev")
-
-    say("\n== 4. Smoke tests ran in dev; bob reviews and signs off for test")
-    _record(ledger, say, results, "smoke-core", "dev", 24, {})
-    fill_checklist(ledger, "bob", PATCH, "dev-review", "test", ANSWERS["dev-review"])
-    sign_off(ledger, "bob", PATCH, "test", "app-owner", comment="walkthrough done")
-    _promote(ledger, say, "alice", "test")
-
-    say("\n== 5. The regression run in test finds a surprise")
-    _record(ledger, say, results, "regression-core", "test", 180,
-            {"test_regression_core_047": "fee posted twice on month-end",
-             "test_regression_core_112": "statement balance off by 0.01"})
+    say("\n== 4. The regression run in test finds a surprise")
+    _record(ledger, say, results, PATCH, "regression-core", "test",
+            {NEW: "fee posted twice on month-end", KNOWN: "AFS-991 statement footer"})
     fill_checklist(ledger, "carol", PATCH, "test-review", "prod", ANSWERS["test-review"])
     fill_checklist(ledger, "erin", PATCH, "change-readiness", "prod",
                    ANSWERS["change-readiness"])
+    comparisons, _ = diff_tests(ledger, PATCH, "test")
+    say(f"   releasegate tests diff {PATCH} --env test")
+    say(_indent(comparison_text(comparisons[0])))
     verdict, _ = check_gate(ledger, PATCH, "prod")
-    say("   releasegate check CBS-2026-0042 --to prod")
+    say(f"   releasegate check {PATCH} --to prod")
     say(_indent(verdict_text(verdict)))
-    say("   The prod gate is CLOSED: two regression tests fail, and nobody signed yet.")
+    say(f"   The prod gate is CLOSED: {NEW} passed in {EARLIER}'s run and fails now (a new")
+    say(f"   failure), while {KNOWN}, failing since before, is a known failure and allowed.")
     say("   Nothing reached production; the surprise stayed in test.")
 
-    say("\n== 6. The vendor's fix for the test data; the rerun is clean")
-    _record(ledger, say, results, "regression-core", "test", 180, {}, rerun=True)
+    say("\n== 5. The vendor's fix for the test data; the rerun has only the known failure")
+    _record(ledger, say, results, PATCH, "regression-core", "test",
+            {KNOWN: "AFS-991 statement footer"}, rerun=True)
 
-    say("\n== 7. Sign-offs: four people in four roles; the submitter may not sign")
-    for person, role in (("carol", "test-lead"), ("bob", "app-owner"), ("dave", "business"),
-                         ("erin", "change-manager")):
+    say("\n== 6. Sign-offs: four people in four roles; the submitter may not sign")
+    for person, role in SIGNERS:
         sign_off(ledger, person, PATCH, "prod", role)
         say(f"   {person} approved as {role}")
-    _promote(ledger, say, "alice", "prod")
+    _promote(ledger, say, PATCH, "prod")
 
-    say("\n== 8. The board")
+    say("\n== 7. The board")
     board, _ = status_board(ledger)
     say(_indent(board_text(board)))
     _next_steps(ledger, say)
     return ledger
+
+
+def _vendor_drop(root: Path) -> Path:
+    drop = root / "vendor-drop"
+    drop.mkdir()
+    (drop / "manifest.yaml").write_text(MANIFEST, encoding="utf-8")
+    (drop / "cbs-7.4.2-hf3.tar").write_bytes(b"acme finsoft core banking 7.4.2-hf3\n" * 512)
+    (drop / "install-notes.txt").write_text("stop batch, install, restart, run accrual\n")
+    (drop / "earlier.yaml").write_text(EARLIER_MANIFEST, encoding="utf-8")
+    (drop / "cbs-7.4.2-hf2.tar").write_bytes(b"acme finsoft core banking 7.4.2-hf2\n" * 512)
+    return drop
+
+
+def _to_test(ledger: Ledger, say: Callable[[str], None], results: Path, patch: str) -> None:
+    fill_checklist(ledger, "alice", patch, "intake", "dev", ANSWERS["intake"])
+    _promote(ledger, say, patch, "dev")
+    _record(ledger, say, results, patch, "smoke-core", "dev", {})
+    fill_checklist(ledger, "bob", patch, "dev-review", "test", ANSWERS["dev-review"])
+    sign_off(ledger, "bob", patch, "test", "app-owner", comment="walkthrough done")
+    _promote(ledger, say, patch, "test")
+
+
+def _ship_earlier(ledger: Ledger, say: Callable[[str], None], drop: Path,
+                  results: Path) -> None:
+    from releasegate import clock
+
+    submit_patch(ledger, "alice", drop / "earlier.yaml")
+    _to_test(ledger, say, results, EARLIER)
+    _record(ledger, say, results, EARLIER, "regression-core", "test",
+            {KNOWN: "AFS-991 statement footer"})
+    until = (clock.now() + timedelta(days=90)).strftime("%Y-%m-%d")
+    waive(ledger, "carol", EARLIER, "prod", f"cbs.regression-core::{KNOWN}",
+          "known vendor defect AFS-991, fix due in 7.5", until)
+    say(f"   carol (test lead) waived the long-standing failure {KNOWN} until {until}")
+    fill_checklist(ledger, "carol", EARLIER, "test-review", "prod", ANSWERS["test-review"])
+    fill_checklist(ledger, "erin", EARLIER, "change-readiness", "prod",
+                   ANSWERS["change-readiness"])
+    for person, role in SIGNERS:
+        sign_off(ledger, person, EARLIER, "prod", role)
+    _promote(ledger, say, EARLIER, "prod")
 
 
 def _prepare(directory: Path, force: bool) -> Path:
@@ -153,20 +211,21 @@ def _prepare(directory: Path, force: bool) -> Path:
     return root
 
 
-def _record(ledger: Ledger, say: Callable[[str], None], folder: Path, suite: str, env: str,
-            total: int, failing: dict[str, str], rerun: bool = False) -> None:
-    path = folder / f"{suite}{'-rerun' if rerun else ''}.xml"
+def _record(ledger: Ledger, say: Callable[[str], None], folder: Path, patch: str, suite: str,
+            env: str, failing: dict[str, str], rerun: bool = False) -> None:
+    total = 24 if suite.startswith("smoke") else 180
+    path = folder / f"{patch}-{suite}{'-rerun' if rerun else ''}.xml"
     path.write_text(junit(suite, total, failing), encoding="utf-8")
-    recorded, _ = record_tests(ledger, "alice", PATCH, env, [path], suite)
+    recorded, _ = record_tests(ledger, "alice", patch, env, [path], suite)
     d = recorded.detail
-    say(f"   recorded {suite} in {env}: {d['tests']} tests, {d['failed']} failed")
+    say(f"   {patch}: recorded {suite} in {env}: {d['tests']} tests, {d['failed']} failed")
 
 
-def _promote(ledger: Ledger, say: Callable[[str], None], person: str, env: str) -> None:
-    result, _ = promote(ledger, person, PATCH, env)
+def _promote(ledger: Ledger, say: Callable[[str], None], patch: str, env: str) -> None:
+    result, _ = promote(ledger, "alice", patch, env)
     if not result.recorded:
         raise RuntimeError(f"demo: the {env} gate did not open:\n{verdict_text(result.verdict)}")
-    say(f"   gate open: {PATCH} promoted to {env}")
+    say(f"   gate open: {patch} promoted to {env}")
 
 
 def _indent(text: str) -> str:
@@ -177,6 +236,7 @@ def _next_steps(ledger: Ledger, say: Callable[[str], None]) -> None:
     base = f"releasegate --ledger {ledger.root}"
     say("\nTry next:")
     for line in (f"{base} patch show {PATCH}", f"{base} patch log {PATCH}",
+                 f"{base} tests diff {PATCH} --env test",
                  f"{base} check {PATCH} --to prod --format json", f"{base} status",
                  f"git -C {ledger.root} log --oneline"):
         say(f"   {line}")

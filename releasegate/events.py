@@ -19,14 +19,17 @@ def seq_of(path: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
-def parse_event(path: str, raw: bytes, previous: Event | None) -> Event:
-    """An event file read back; a broken chain or shape stops the reader (fail closed)."""
+def parse_event(path: str, raw: bytes, previous: Event | None, *,
+                chained: bool = True) -> Event:
+    """An event file read back; a broken chain or shape stops the reader (fail closed).
+
+    `chained=False` reads one event on its own, without its predecessor to check."""
     data = load_yaml_fast(raw, path)
     if not isinstance(data, dict) or "type" not in data:
         raise InputError("not an event file", file=path, code="ledger-corrupt")
     sha = hashlib.sha256(raw).hexdigest()
     expected_prev = previous.sha256 if previous else None
-    if data.get("prev") != expected_prev:
+    if chained and data.get("prev") != expected_prev:
         raise InputError("the hash chain is broken: 'prev' does not match the previous "
                          "event file", file=path, code="ledger-corrupt",
                          hint="the ledger was edited by hand; restore it from git history")

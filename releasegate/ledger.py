@@ -77,7 +77,8 @@ class Snapshot:
     _pipeline: Pipeline | None = None
 
     def prefetch(self, prefixes: Sequence[str]) -> None:
-        """List (and read) everything under `prefixes` with two git processes."""
+        """List everything under `prefixes` and read its small files, with two git
+        processes; raw evidence (possibly large) is read only when asked for."""
         wanted = [p for p in prefixes if not self._covered(p)]
         if not wanted or self.head is None:
             self._loaded.update(p.rstrip("/") for p in wanted)
@@ -85,7 +86,10 @@ class Snapshot:
         found = self.store.list_tree(self.head, wanted)
         self._entries.update(found)
         self._loaded.update(p.rstrip("/") for p in wanted)
-        missing = [e.sha for e in found.values() if e.sha not in self._blobs]
+        self._read_blobs([e.sha for p, e in found.items() if "/evidence/" not in p])
+
+    def _read_blobs(self, shas: Sequence[str]) -> None:
+        missing = [sha for sha in shas if sha not in self._blobs]
         self._blobs.update(self.store.read_blobs(missing))
 
     def _covered(self, path: str) -> bool:
@@ -101,7 +105,17 @@ class Snapshot:
     def read(self, path: str) -> bytes | None:
         self.prefetch([path])
         entry = self._entries.get(path)
-        return None if entry is None else self._blobs[entry.sha]
+        if entry is None:
+            return None
+        self._read_blobs([entry.sha])
+        return self._blobs[entry.sha]
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes]:
+        """Several files at once (one git process); missing ones are left out."""
+        self.prefetch(paths)
+        entries = {p: self._entries[p] for p in paths if p in self._entries}
+        self._read_blobs([e.sha for e in entries.values()])
+        return {p: self._blobs[e.sha] for p, e in entries.items()}
 
     def entry(self, path: str) -> Entry | None:
         self.prefetch([path])

@@ -38,6 +38,16 @@ class TestsRule:
     min_tests: int | None = None
     max_failures: int | None = None
     max_skipped_ratio: float | None = None
+    no_new_failures: bool = False
+    no_missing_tests: int | None = None  # how many may go missing; None: not checked
+    flaky: str = "allow"  # allow | deny
+    known_failures: str = "deny"  # allow: still-failing tests do not count as failures
+
+    @property
+    def compares(self) -> bool:
+        """Whether the rule needs per-test outcomes and the baseline, not just counts."""
+        return (self.no_new_failures or self.no_missing_tests is not None
+                or self.known_failures == "allow")
 
     @property
     def name(self) -> str:
@@ -68,6 +78,7 @@ class Rules:
     four_eyes: bool = True
     one_role_per_person: bool = True
     stale_signoffs: bool = True
+    waivers_by: tuple[str, ...] = ()  # roles whose holders may waive failing tests
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from releasegate.actions.views import Board, PatchView, patch_summary
 from releasegate.model import Event, Verdict, text_in
+from releasegate.regression import CLASSES, Comparison
 from releasegate.state import PatchState
 
 
@@ -30,6 +31,27 @@ def verdict_text(verdict: Verdict) -> str:
             f"{state}\ndigest {verdict.digest}")
     rows = [[_MARK[c.status], c.kind, c.name, c.detail] for c in verdict.conditions]
     return head + "\n" + table(rows)
+
+
+def comparison_text(comparison: Comparison) -> str:
+    """A suite's comparison with its baseline: counts, then the tests of each class."""
+    c = comparison
+    if c.baseline is None:
+        head = f"{c.suite} in {c.env}: no baseline yet (no other patch of this system has " \
+               f"been promoted out of {c.env})"
+    else:
+        head = (f"{c.suite} in {c.env}: against {c.baseline.patch} (promoted out of {c.env} "
+                f"at {c.baseline.promoted_at})")
+    counts = ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in c.counts().items())
+    lines = [head, f"  {counts}"]
+    for name in CLASSES:
+        tests = getattr(c, name)
+        if tests:
+            lines.append(f"  {name.replace('_', ' ')}:")
+            for test in tests:
+                message = c.messages.get(test, "") if name == "new_failures" else ""
+                lines.append(f"    {test}" + (f"  {message}" if message else ""))
+    return "\n".join(lines)
 
 
 def waiting_for(verdict: Verdict) -> list[str]:
@@ -124,6 +146,8 @@ def describe(event: Event) -> str:
         word = "approved" if d.get("decision") == "approve" else "rejected"
         comment = f": {d['comment']}" if d.get("comment") else ""
         return f"{word} for {event.env} as {d.get('role')}{comment}"
+    if event.type == "waiver":
+        return f"waived {d.get('test')} for {event.env} until {d.get('until')}: {d.get('reason')}"
     if event.type == "promoted":
         return f"promoted from {d.get('from') or '(none)'} to {event.env}"
     return event.type

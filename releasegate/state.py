@@ -38,6 +38,16 @@ class Signoff:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    env: str
+    pattern: str
+    reason: str
+    until: str
+    person: str
+    event: Event
+
+
+@dataclass(frozen=True)
 class PatchState:
     """Where a patch stands: its digest, environment and evidence for that digest."""
 
@@ -52,6 +62,7 @@ class PatchState:
     tests: tuple[TestRecording, ...]
     signoffs: tuple[Signoff, ...]
     events: tuple[Event, ...] = field(repr=False, default=())
+    waivers: tuple[Waiver, ...] = ()
 
     @property
     def deliverers(self) -> frozenset[str]:
@@ -76,10 +87,11 @@ def fold(manifest: Manifest, events: list[Event]) -> PatchState:
     checklists: list[ChecklistFilling] = []
     tests: list[TestRecording] = []
     signoffs: list[Signoff] = []
+    waivers: list[Waiver] = []
     for event in events[1:]:
         if event.type == "revised":
             digest, artifacts, env, entered = event.digest, _artifacts(event), None, {}
-            checklists, tests, signoffs = [], [], []
+            checklists, tests, signoffs, waivers = [], [], [], []
         elif event.digest != digest:
             continue
         elif event.type == "promoted" and event.env:
@@ -96,10 +108,14 @@ def fold(manifest: Manifest, events: list[Event]) -> PatchState:
             signoffs.append(Signoff(event.env, event.data["role"], event.actor,
                                     event.data["decision"] == "approve",
                                     event.data.get("comment"), event))
+        elif event.type == "waiver" and event.env:
+            waivers.append(Waiver(event.env, event.data["test"], event.data["reason"],
+                                  event.data["until"], event.actor, event))
     return PatchState(id=submitted.patch, manifest=manifest, submitter=submitted.actor,
                       digest=digest, artifacts=artifacts, env=env, entered=entered,
                       checklists=tuple(checklists), tests=tuple(tests),
-                      signoffs=tuple(signoffs), events=tuple(events))
+                      signoffs=tuple(signoffs), events=tuple(events),
+                      waivers=tuple(waivers))
 
 
 def _artifacts(event: Event) -> tuple[Artifact, ...]:

@@ -164,8 +164,12 @@ def test_demo_walks_the_patch_to_prod_and_force_replaces_it(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "CBS-2026-0042: gate test -> prod is CLOSED" in out
-    assert re.search(r"FAIL\s+tests\s+test: regression\*\s+2 failed or errored, more than "
-                     r"the 0 allowed", out)
+    assert re.search(r"FAIL\s+tests\s+test: regression\*\s+1 failed or errored, more than "
+                     r"the 0 allowed; 1 new failure: "
+                     r"cbs.regression-core::test_regression_core_047", out)
+    assert "1 known failure allowed: cbs.regression-core::test_regression_core_150" in out
+    assert "baseline: CBS-2026-0031 (promoted out of test at" in out
+    assert "new failures 1, still failing 1, fixed 0, missing 0, new tests 0, flaky 0" in out
     assert out.index("is CLOSED") < out.index("gate open: CBS-2026-0042 promoted to prod")
     ledger = target / "ledger"
     shown = json.loads(invoke("--ledger", str(ledger), "patch", "show", PATCH,
@@ -620,7 +624,8 @@ def test_check_json_has_the_documented_shape(in_test: Cli) -> None:
     result = in_test("check", PATCH, "--format", "json")
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
-    assert set(doc) == {"patch", "from", "to", "digest", "open", "conditions"}
+    assert set(doc) == {"patch", "from", "to", "digest", "open", "conditions", "regressions"}
+    assert doc["regressions"] == []  # no condition of this gate compares with a baseline
     assert (doc["patch"], doc["from"], doc["to"], doc["open"]) == (PATCH, "test", "prod",
                                                                    False)
     assert doc["digest"] == in_test.json("patch", "show", PATCH)["digest"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from releasegate.errors import InputError, NotFoundError, RuleError, did_you_mean
@@ -15,7 +14,9 @@ from releasegate.yamlio import load_yaml_fast
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from releasegate import clock
+
+    return clock.stamp(clock.now())
 
 
 def identity_of(person: Person) -> Identity:

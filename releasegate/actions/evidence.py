@@ -218,3 +218,57 @@ def _check_signer(pipeline: Pipeline, state: Any, person: str, env: str, role: s
                                 "one person counts for one role per gate",
                                 code="one-role-per-person")
 
+
+
+# -- waivers --------------------------------------------------------------------------
+
+def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: str,
+          reason: str, until: str) -> tuple[Recorded, list[str]]:
+    """Waive failing tests matching `pattern` for the gate of `env`, until a time."""
+    from releasegate import clock
+    from releasegate.actions.gate import check_report
+
+    pattern, reason = pattern.strip(), reason.strip()
+    if not pattern or len(pattern) > 500:
+        raise InputError("--test must be a glob on 'classname::name' of 1-500 characters",
+                         code="usage")
+    if not reason:
+        raise InputError("--reason must say why the failures may be waived", code="usage")
+
+    def operation(snap: Snapshot) -> Write[Recorded]:
+        pipeline = snap.pipeline()
+        check_env(pipeline, env)
+        if not pipeline.environment(env).gate.tests:
+            raise RuleError(f"the {env} gate has no tests condition; there is nothing to waive",
+                            code="not-in-gate")
+        expiry = clock.parse_until(until, pipeline.timezone)
+        if expiry <= clock.now():
+            raise InputError(f"--until {until} is in the past", code="bad-time",
+                             hint="give a future date")
+        actor = resolve_actor(pipeline, claimed, ledger.store)
+        state = load_patch(ledger, snap, patch)
+        refuse_passed_gate(pipeline, state, env)
+        _check_waiver(pipeline, state, actor.id)
+        data = {"test": pattern, "reason": reason, "until": clock.stamp(expiry)}
+        return append_event(state, actor, "waiver", env, data,
+                            f"waiver for {env} by {actor.id}: {pattern}",
+                            result=Recorded(state.id, env, "waiver", data))
+
+    recorded, warnings = ledger.transact(operation)
+    report, _ = check_report(ledger, recorded.patch, env)
+    for row in report.verdict.conditions:
+        if row.kind == "waiver" and row.name == pattern and row.status != "waived":
+            warnings.append(f"waiver '{pattern}' {row.detail.split(';')[0]} at present")
+    return recorded, warnings
+
+
+def _check_waiver(pipeline: Pipeline, state: Any, person: str) -> None:
+    allowed = pipeline.rules.waivers_by
+    if person in state.deliverers:
+        raise RuleError(f"{person} submitted or re-delivered {state.id} and may not waive its "
+                        "failures", code="four-eyes")
+    if not any(pipeline.holds(person, role) for role in allowed):
+        who = ", ".join(allowed) if allowed else "nobody (rules.waivers_by is empty)"
+        raise RuleError(f"{person} may not waive failing tests; waivers are for: {who}",
+                        code="not-allowed",
+                        hint=None if allowed else "list the roles under rules.waivers_by")

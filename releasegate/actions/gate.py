@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from releasegate import clock
 from releasegate.actions.common import append_event, check_env, fold_patch, load_patch
-from releasegate.errors import RuleError
+from releasegate.errors import NotFoundError, RuleError, did_you_mean
 from releasegate.events import PATCHES
-from releasegate.gates import evaluate_gate
+from releasegate.gates import GateContext, evaluate_gate
 from releasegate.identity import resolve_actor
 from releasegate.ledger import Ledger, Snapshot, Write, unchanged
 from releasegate.model import Pipeline, Verdict
+from releasegate.regression import Comparison, SuiteResults, compare
 from releasegate.state import PatchState
 
 
@@ -37,17 +40,85 @@ def dependencies_of(ledger: Ledger, snap: Snapshot,
     return found
 
 
+def gate_results(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchState,
+                 target: str, now: datetime) -> dict[tuple[str, str], SuiteResults]:
+    """Per-test outcomes and baselines for the suites the gate's rules must compare."""
+    from releasegate.baselines import suite_results
+    from releasegate.gates import tests
+
+    ctx = GateContext(pipeline, state, pipeline.environment(target), now=now)
+    results = {}
+    for rule in ctx.target.gate.tests:
+        if tests.needs_outcomes(ctx, rule):
+            for recording in tests.counted_recordings(ctx, rule):
+                results[(recording.env, recording.suite)] = suite_results(
+                    ledger, snap, state, recording)
+    return results
+
+
+def verdict_for(ledger: Ledger, snap: Snapshot, state: PatchState, target: str) -> Verdict:
+    """The verdict with everything the gate needs loaded: dependencies, per-test results."""
+    pipeline = snap.pipeline()
+    now = clock.now()
+    return evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
+                         gate_results(ledger, snap, pipeline, state, target, now), now)
+
+
 def verdict_at(ledger: Ledger, snap: Snapshot, patch: str, to: str | None) -> Verdict:
     state = load_patch(ledger, snap, patch)
-    pipeline = snap.pipeline()
-    target = target_of(pipeline, state, to)
-    return evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state))
+    return verdict_for(ledger, snap, state, target_of(snap.pipeline(), state, to))
 
 
 def check_gate(ledger: Ledger, patch: str, to: str | None = None) -> tuple[Verdict, list[str]]:
     """The verdict for the patch entering `to` (default: its next environment)."""
     snap = ledger.snapshot()
     return verdict_at(ledger, snap, patch, to), snap.warnings
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """A verdict with the regression comparisons behind its tests conditions."""
+
+    verdict: Verdict
+    comparisons: tuple[Comparison, ...]
+
+
+def check_report(ledger: Ledger, patch: str, to: str | None = None) -> tuple[GateReport,
+                                                                             list[str]]:
+    """Like check_gate, with the comparisons a CI report lists."""
+    snap = ledger.snapshot()
+    state = load_patch(ledger, snap, patch)
+    pipeline = snap.pipeline()
+    target = target_of(pipeline, state, to)
+    now = clock.now()
+    results = gate_results(ledger, snap, pipeline, state, target, now)
+    verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
+                            results, now)
+    comparisons = tuple(compare(r) for _, r in sorted(results.items()))
+    return GateReport(verdict, comparisons), snap.warnings
+
+
+def diff_tests(ledger: Ledger, patch: str, env: str,
+               suite: str | None = None) -> tuple[list[Comparison], list[str]]:
+    """Each suite recorded in `env` for the current digest, compared with its baseline."""
+    from releasegate.baselines import suite_results
+    from releasegate.gates.tests import latest_by_suite
+
+    snap = ledger.snapshot()
+    state = load_patch(ledger, snap, patch)
+    pipeline = snap.pipeline()
+    check_env(pipeline, env)
+    ctx = GateContext(pipeline, state, pipeline.environments[0])
+    latest = latest_by_suite(ctx, env)
+    if suite is not None and suite not in latest:
+        raise NotFoundError(f"no results of suite '{suite}' recorded in {env} for this digest",
+                            code="unknown-suite", hint=did_you_mean(suite, latest)
+                            or f"recorded suites: {', '.join(latest) or 'none'}")
+    if not latest:
+        raise NotFoundError(f"no test results recorded in {env} for {state.id}'s current "
+                            "digest", code="no-results")
+    chosen = [latest[suite]] if suite else [latest[s] for s in sorted(latest)]
+    return [compare(suite_results(ledger, snap, state, r)) for r in chosen], snap.warnings
 
 
 @dataclass(frozen=True)

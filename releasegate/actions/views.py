@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from releasegate.actions.common import fold_patch, load_patch
-from releasegate.actions.gate import dependencies_of
+from releasegate.actions.gate import verdict_for
 from releasegate.cache import read_cache, write_cache
 from releasegate.errors import ReleasegateError
 from releasegate.events import PATCHES
-from releasegate.gates import evaluate_gate
 from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot
 from releasegate.model import Pipeline, Verdict, text_in
 from releasegate.state import PatchState
@@ -50,8 +49,7 @@ def next_verdict(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
     if following is None:
         return None, None
     try:
-        deps = dependencies_of(ledger, snap, state)
-        return evaluate_gate(pipeline, state, following, deps), None
+        return verdict_for(ledger, snap, state, following), None
     except ReleasegateError as exc:
         return None, str(exc)
 

@@ -135,6 +135,55 @@ def record(obj: Context, patch_id: str, files: tuple[Path, ...], env: str,
     return 0
 
 
+@tests.command("diff")
+@click.argument("patch_id", metavar="ID")
+@click.option("--env", required=True, help="The environment the tests ran in.")
+@click.option("--suite", help="Only this suite (default: every suite recorded in ENV).")
+@FORMAT
+@click.pass_obj
+def diff(obj: Context, patch_id: str, env: str, suite: str | None, fmt: str) -> int:
+    """Compare patch ID's latest results in ENV with the baseline, test by test."""
+    from releasegate.actions.gate import diff_tests
+    from releasegate.render import comparison_text
+
+    comparisons, warnings = diff_tests(obj.ledger(), patch_id, env, suite)
+    warn(warnings)
+    if fmt == "json":
+        emit_json({"patch": patch_id, "env": env,
+                   "suites": [c.to_dict() for c in comparisons]})
+    else:
+        click.echo("\n\n".join(comparison_text(c) for c in comparisons))
+    return 0
+
+
+@click.command("waive")
+@click.argument("patch_id", metavar="ID")
+@click.option("--env", required=True, help="The gate the waiver serves (the environment "
+              "being entered).")
+@click.option("--test", "pattern", required=True,
+              help="Glob on 'classname::name' of the failing tests to waive.")
+@click.option("--reason", required=True, help="Why the failures may ship.")
+@click.option("--until", required=True,
+              help="Expiry: YYYY-MM-DD (end of that day in the pipeline's time zone) or an "
+                   "ISO 8601 time with offset.")
+@FORMAT
+@click.pass_obj
+def waive(obj: Context, patch_id: str, env: str, pattern: str, reason: str, until: str,
+          fmt: str) -> int:
+    """Waive named failing tests of patch ID for a gate, for its current digest only."""
+    from releasegate.actions.evidence import waive as record_waiver
+
+    result, warnings = record_waiver(obj.ledger(), obj.person, patch_id, env, pattern, reason,
+                                     until)
+    warn(warnings)
+    if fmt == "json":
+        emit_json({"patch": result.patch, "env": env, **result.detail})
+    else:
+        click.echo(f"waived {pattern} for {result.patch} ({env} gate) until "
+                   f"{result.detail['until']}")
+    return 0
+
+
 @click.command("signoff")
 @click.argument("patch_id", metavar="ID")
 @click.option("--env", required=True, help="The gate signed (the environment being entered).")
@@ -160,4 +209,4 @@ def signoff(obj: Context, patch_id: str, env: str, role: str, reject: bool,
     return 0
 
 
-COMMANDS = [checklist, tests, signoff]
+COMMANDS = [checklist, tests, signoff, waive]

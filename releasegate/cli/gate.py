@@ -2,30 +2,89 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
 from releasegate.cli.main import Context
 from releasegate.cli.output import FORMAT, emit_json, warn
-from releasegate.errors import EXIT_GATE_CLOSED, EXIT_OK
+from releasegate.errors import EXIT_GATE_CLOSED, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from releasegate.actions.gate import GateReport
+
+REPORT_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "junit", "markdown"]),
+    default="text", show_default=True,
+    help="text for people; json for scripts; junit (each condition a test case) and "
+         "markdown (a table for step summaries and merge-request comments) for CI.")
 
 
 @click.command("check")
 @click.argument("patch_id", metavar="ID")
 @click.option("--to", "to", metavar="ENV", help="The gate to check (default: the next one).")
-@FORMAT
+@REPORT_FORMAT
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
 @click.pass_obj
-def check(obj: Context, patch_id: str, to: str | None, fmt: str) -> int:
-    """Evaluate a gate and record nothing; exit 0 when open, 1 when closed."""
-    from releasegate.actions.gate import check_gate
-    from releasegate.render import verdict_text
+def check(obj: Context, patch_id: str, to: str | None, fmt: str, output: Path | None) -> int:
+    """Evaluate a gate and record nothing; exit 0 when open, 1 when closed.
 
-    verdict, warnings = check_gate(obj.ledger(), patch_id, to)
+    In GitHub Actions, the markdown report is also appended to $GITHUB_STEP_SUMMARY and
+    each failed condition becomes an ::error annotation.
+    """
+    from releasegate.actions.gate import check_report
+
+    report, warnings = check_report(obj.ledger(), patch_id, to)
     warn(warnings)
-    if fmt == "json":
-        emit_json(verdict.to_dict())
+    _emit_report(report, fmt, output)
+    _github(report, to_stdout=output is None and fmt in ("json", "junit"))
+    return EXIT_OK if report.verdict.open else EXIT_GATE_CLOSED
+
+
+def _emit_report(report: GateReport, fmt: str, output: Path | None) -> None:
+    from releasegate.render import verdict_text
+    from releasegate.reports import verdict_junit, verdict_markdown
+
+    verdict = report.verdict
+    if fmt == "junit":
+        text = verdict_junit(verdict)
+    elif fmt == "json":
+        doc = verdict.to_dict()
+        doc["regressions"] = [c.to_dict() for c in report.comparisons]
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "markdown":
+        text = verdict_markdown(verdict, report.comparisons)
     else:
-        click.echo(verdict_text(verdict))
-    return EXIT_OK if verdict.open else EXIT_GATE_CLOSED
+        text = verdict_text(verdict) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}", file=str(output),
+                         code="unwritable-file") from None
+
+
+def _github(report: GateReport, *, to_stdout: bool) -> None:
+    from releasegate.reports import github_annotations, verdict_markdown
+
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(verdict_markdown(report.verdict, report.comparisons) + "\n")
+        except OSError as exc:
+            warn([f"could not append to GITHUB_STEP_SUMMARY ({summary}): {exc}"])
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        # Workflow commands are read from the job's output; when stdout carries a
+        # machine-readable document they go to stderr so the document stays intact.
+        for line in github_annotations(report.verdict):
+            click.echo(line, err=to_stdout)
 
 
 @click.command("promote")
