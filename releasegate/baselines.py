@@ -71,8 +71,8 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
     return best
 
 
-def _order(ref: BaselineRef) -> tuple[str, str, str]:
-    return (ref.promoted_at, ref.patch, ref.tests_event)
+def _order(ref: BaselineRef) -> tuple[int, str, str, str]:
+    return (ref.height, ref.promoted_at, ref.patch, ref.tests_event)
 
 
 def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
@@ -123,6 +123,7 @@ def _shipped(patch: str, events: Mapping[str, Event]) -> list[BaselineRef]:
             tests = events.get(path)
             if tests is not None and tests.type == "tests" and tests.env == source:
                 files = tuple(str(f["sha256"]) for f in tests.data.get("files") or ())
+                height = int(event.data.get("ledger_height") or 0)
                 shipped.append(BaselineRef(patch, source, str(tests.data["suite"]),
-                                           event.at, path, files))
+                                           event.at, path, files, height))
     return shipped

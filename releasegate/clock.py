@@ -16,14 +16,19 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def stamp(moment: datetime) -> str:
-    """The ISO 8601 UTC form events record, to the second."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def stamp(moment: datetime, *, millis: bool = True) -> str:
+    """The ISO 8601 UTC form events record, to the millisecond: writes are serialized
+    by the ledger's compare-and-swap, so stamps also order promotions (baselines).
+    Expiry times people give are kept to the second (`millis=False`)."""
+    utc = moment.astimezone(UTC)
+    if not millis:
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def parse_stamp(text: str) -> datetime:
     """A recorded UTC time stamp back as a datetime."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def parse_until(text: str, timezone: str, option: str = "--until") -> datetime:

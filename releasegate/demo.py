@@ -237,6 +237,6 @@ def _next_steps(ledger: Ledger, say: Callable[[str], None]) -> None:
     say("\nTry next:")
     for line in (f"{base} patch show {PATCH}", f"{base} patch log {PATCH}",
                  f"{base} tests diff {PATCH} --env test",
-                 f"{base} check {PATCH} --to prod --format json", f"{base} status",
+                 f"{base} patch show {EARLIER} --format json", f"{base} status",
                  f"git -C {ledger.root} log --oneline"):
         say(f"   {line}")

@@ -58,9 +58,10 @@ class GitStore:
             raise InputError(f"git {args[0]} failed in {self.root}: {detail}", code="git")
         return proc.stdout
 
-    def branch_ref(self) -> str:
-        """The branch the ledger lives on, e.g. refs/heads/main."""
-        return self.run("symbolic-ref", "-q", "HEAD").decode().strip()
+    def branch_ref(self) -> str | None:
+        """The branch the ledger lives on, e.g. refs/heads/main; None when detached."""
+        out = self.run("symbolic-ref", "-q", "HEAD", check=False).decode().strip()
+        return out or None
 
     def resolve(self, ref: str) -> str | None:
         out = self.run("rev-parse", "-q", "--verify", f"{ref}^{{commit}}", check=False)

@@ -104,6 +104,8 @@ def parse_junit(
 
 def merge_runs(runs: Sequence[JUnitRun]) -> JUnitRun:
     """Combine the files of one recording; a test seen twice keeps its worst outcome."""
+    if len(runs) == 1:
+        return runs[0]
     outcomes: dict[str, str] = {}
     messages: dict[str, str] = {}
     suites: dict[str, None] = {}

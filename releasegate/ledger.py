@@ -121,6 +121,12 @@ class Snapshot:
         self.prefetch([path])
         return self._entries.get(path)
 
+    def height(self) -> int:
+        """How many commits the branch has: the ledger's own order of writes."""
+        if self.head is None:
+            return 0
+        return int(self.store.run("rev-list", "--count", "--first-parent", self.head))
+
     def patch_dirs(self) -> dict[str, str]:
         """Patch ids in the ledger, keyed by their lower-case form."""
         if self.head is None:
@@ -239,12 +245,20 @@ class Ledger:
 
     @property
     def ref(self) -> str:
+        """The branch writes advance; a detached checkout can be read, not written."""
         if self._ref is None:
             self._ref = self.store.branch_ref()
+        if self._ref is None:
+            raise UsageError(f"the ledger in {self.root} is on a detached HEAD; releasegate "
+                             "records on a branch", code="detached-head",
+                             hint="check out the ledger's branch, e.g. `git checkout main` "
+                                  "(CI checkouts are often detached)")
         return self._ref
 
     def snapshot(self) -> Snapshot:
-        """The committed state at the branch head."""
+        """The committed state at the branch head (or the detached HEAD, for reading)."""
+        if self._ref is None and self.store.branch_ref() is None:
+            return Snapshot(self.store, self.store.resolve("HEAD"))
         return Snapshot(self.store, self.store.resolve(self.ref))
 
     def resolve_patch(self, snap: Snapshot, patch: str) -> str:

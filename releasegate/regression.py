@@ -28,6 +28,7 @@ class BaselineRef:
     promoted_at: str
     tests_event: str
     files: tuple[str, ...] = ()
+    height: int = 0  # the promotion's commit number in the ledger
 
     def to_dict(self) -> dict[str, str]:
         return {"patch": self.patch, "env": self.env, "suite": self.suite,

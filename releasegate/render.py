@@ -81,6 +81,10 @@ def evidence_json(state: PatchState) -> dict[str, Any]:
         gates.setdefault(s.env, {}).setdefault("signoffs", []).append(
             {"role": s.role, "by": s.person, "decision": "approve" if s.approve else "reject",
              "at": s.event.at, "comment": s.comment})
+    for w in state.waivers:
+        gates.setdefault(w.env, {}).setdefault("waivers", []).append(
+            {"test": w.pattern, "by": w.person, "reason": w.reason, "until": w.until,
+             "at": w.event.at})
     tests: dict[str, Any] = {}
     for t in state.tests:
         tests.setdefault(t.env, []).append({"suite": t.suite, "at": t.event.at, **t.counts})
@@ -107,6 +111,9 @@ def patch_detail(view: PatchView) -> str:
     for s in state.signoffs:
         word = "approved" if s.approve else "rejected"
         lines.append(f"  {word} for {s.env} as {s.role} by {s.person} at {s.event.at}")
+    for w in state.waivers:
+        lines.append(f"  waiver {w.pattern} for {w.env} by {w.person} until {w.until}: "
+                     f"{w.reason}")
     if len(lines) and lines[-1] == "evidence for this digest:":
         lines.append("  none yet")
     if view.next_verdict is not None:

@@ -12,7 +12,8 @@ _ICON = {"pass": "✅ pass", "fail": "❌ fail", "waived": "⚠️ waived"}
 
 
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    flat = " ".join(text.splitlines())  # CR, LF, CRLF and the other line breaks
+    return flat.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def verdict_markdown(verdict: Verdict, comparisons: Sequence[Comparison] = ()) -> str:

@@ -146,7 +146,12 @@ def _explain(doc: Document, root: dict[str, Any], error: Any,
         message += f"; got {_show(error.instance)}"
         if error.validator_value == "boolean":
             hint = "write true or false (yes/no/on/off are not booleans here)"
-    elif validator in ("oneOf", "pattern", "not", "const"):
+    elif validator == "const":
+        described = _resolve(root, error.schema).get("description")
+        message = (f"expected {error.validator_value!r}" + (f" ({described})" if described
+                                                             else "")
+                   + f"; got {_show(error.instance)}")
+    elif validator in ("oneOf", "pattern", "not"):
         described = _resolve(root, error.schema).get("description")
         wanted = described or _expected(error)
         message = f"expected {wanted}; got {_show(error.instance)}"

@@ -249,7 +249,7 @@ def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: st
         state = load_patch(ledger, snap, patch)
         refuse_passed_gate(pipeline, state, env)
         _check_waiver(pipeline, state, actor.id)
-        data = {"test": pattern, "reason": reason, "until": clock.stamp(expiry)}
+        data = {"test": pattern, "reason": reason, "until": clock.stamp(expiry, millis=False)}
         return append_event(state, actor, "waiver", env, data,
                             f"waiver for {env} by {actor.id}: {pattern}",
                             result=Recorded(state.id, env, "waiver", data))

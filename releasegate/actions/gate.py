@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from fnmatch import fnmatchcase
 
 from releasegate import clock
 from releasegate.actions.common import append_event, check_env, fold_patch, load_patch
@@ -94,8 +95,18 @@ def check_report(ledger: Ledger, patch: str, to: str | None = None) -> tuple[Gat
     results = gate_results(ledger, snap, pipeline, state, target, now)
     verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
                             results, now)
-    comparisons = tuple(compare(r) for _, r in sorted(results.items()))
+    comparisons = tuple(_without_waived(compare(r), verdict)
+                        for _, r in sorted(results.items()))
     return GateReport(verdict, comparisons), snap.warnings
+
+
+def _without_waived(comparison: Comparison, verdict: Verdict) -> Comparison:
+    # Reports list new failures that still block; waived ones appear as waiver rows.
+    patterns = [c.name for c in verdict.conditions if c.kind == "waiver"
+                and c.status == "waived"]
+    kept = tuple(t for t in comparison.new_failures
+                 if not any(fnmatchcase(t, p) for p in patterns))
+    return replace(comparison, new_failures=kept)
 
 
 def diff_tests(ledger: Ledger, patch: str, env: str,
@@ -142,8 +153,10 @@ def promote(ledger: Ledger, claimed: str | None, patch: str,
         verdict = verdict_at(ledger, snap, state.id, to)
         if not verdict.open:
             return unchanged(Promotion(verdict, recorded=False))
+        # The commit number this promotion lands as orders promotions (and so
+        # baselines) by the ledger's history, whatever the writers' clocks say.
         data = {"from": verdict.source, "verdict": [c.to_dict() for c in verdict.conditions],
-                "evidence": list(verdict.evidence)}
+                "evidence": list(verdict.evidence), "ledger_height": snap.height() + 1}
         return append_event(state, actor, "promoted", verdict.target, data,
                             f"promoted to {verdict.target} by {actor.id}",
                             result=Promotion(verdict, recorded=True))

@@ -52,7 +52,7 @@ def submit_patch(ledger: Ledger, claimed: str | None, manifest_path: Path,
         actor = resolve_actor(snap.pipeline(), claimed, ledger.store)
         existing = snap.patch_dirs().get(manifest.id.lower())
         if existing is not None:
-            return unchanged(_resubmission(ledger, snap, existing, manifest, digest))
+            return unchanged(_resubmission(ledger, snap, existing, manifest, digest, raw))
         warnings = [f"{manifest.id} depends on {dep}, which is not in the ledger yet"
                     for dep in manifest.depends_on
                     if dep.lower() not in snap.patch_dirs()]
@@ -75,10 +75,16 @@ def submit_patch(ledger: Ledger, claimed: str | None, manifest_path: Path,
 
 
 def _resubmission(ledger: Ledger, snap: Snapshot, existing: str, manifest: Manifest,
-                  digest: str) -> Submitted:
+                  digest: str, raw: bytes) -> Submitted:
     state = load_patch(ledger, snap, existing)
-    if existing == manifest.id and state.events[0].digest == digest:
+    first = state.events[0]
+    same_manifest = first.data.get("manifest_sha256") == hashlib.sha256(raw).hexdigest()
+    if existing == manifest.id and first.digest == digest and same_manifest:
         return Submitted(existing, digest, state.artifacts, False)
+    if existing == manifest.id and first.digest == digest:
+        raise RuleError(f"patch {existing} was submitted with another manifest; a manifest is "
+                        "kept as submitted", code="duplicate-patch",
+                        hint="give the changed delivery a new patch id")
     raise RuleError(f"patch {existing} already exists"
                     + (" (ids are unique regardless of case)" if existing != manifest.id
                        else " with other artifacts"),
