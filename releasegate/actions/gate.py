@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from fnmatch import fnmatchcase
 
 from releasegate import clock
 from releasegate.actions.common import append_event, check_env, fold_patch, load_patch
 from releasegate.errors import NotFoundError, RuleError, did_you_mean
 from releasegate.events import PATCHES
 from releasegate.gates import GateContext, evaluate_gate
+from releasegate.gates.tests import matches
 from releasegate.identity import resolve_actor
 from releasegate.ledger import Ledger, Snapshot, Write, unchanged
 from releasegate.model import Pipeline, Verdict
@@ -105,7 +105,7 @@ def _without_waived(comparison: Comparison, verdict: Verdict) -> Comparison:
     patterns = [c.name for c in verdict.conditions if c.kind == "waiver"
                 and c.status == "waived"]
     kept = tuple(t for t in comparison.new_failures
-                 if not any(fnmatchcase(t, p) for p in patterns))
+                 if not any(matches(t, p) for p in patterns))
     return replace(comparison, new_failures=kept)
 
 

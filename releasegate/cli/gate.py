@@ -41,7 +41,7 @@ def check(obj: Context, patch_id: str, to: str | None, fmt: str, output: Path | 
     report, warnings = check_report(obj.ledger(), patch_id, to)
     warn(warnings)
     _emit_report(report, fmt, output)
-    _github(report, to_stdout=output is None and fmt in ("json", "junit"))
+    _github(report, to_stdout=output is None and fmt != "text")
     return EXIT_OK if report.verdict.open else EXIT_GATE_CLOSED
 
 
@@ -82,7 +82,7 @@ def _github(report: GateReport, *, to_stdout: bool) -> None:
             warn([f"could not append to GITHUB_STEP_SUMMARY ({summary}): {exc}"])
     if os.environ.get("GITHUB_ACTIONS") == "true":
         # Workflow commands are read from the job's output; when stdout carries a
-        # machine-readable document they go to stderr so the document stays intact.
+        # document (JSON, JUnit, markdown) they go to stderr so it stays intact.
         for line in github_annotations(report.verdict):
             click.echo(line, err=to_stdout)
 
