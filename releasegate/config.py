@@ -12,15 +12,19 @@ from typing import Any
 from releasegate.errors import ConfigError, InputError, did_you_mean
 from releasegate.model import (
     ANY_LANGUAGE,
+    Channel,
     ChecklistItem,
     ChecklistTemplate,
+    Delivery,
     Environment,
     Gate,
     Manifest,
+    Notices,
     Person,
     Pipeline,
     Rules,
     SignoffRule,
+    Subscriber,
     TestsRule,
     Text,
 )
@@ -70,9 +74,58 @@ def parse_pipeline(doc: Document, templates: Mapping[str, ChecklistTemplate]) ->
     pipeline = Pipeline(
         version=data["version"], timezone=data.get("timezone", "UTC"),
         environments=environments, people=people, roles=roles,
-        rules=_parse_rules(data.get("rules") or {}), templates=dict(templates))
+        rules=_parse_rules(data.get("rules") or {}), templates=dict(templates),
+        notices=_parse_notices(data.get("notices") or {}))
     _check_pipeline(doc, pipeline)
     return pipeline
+
+
+def _parse_notices(raw: dict[str, Any]) -> Notices:
+    channels = {name: Channel(
+        name=name, type=c["type"], host=c.get("host"), port=c.get("port"), sender=c.get("from"),
+        starttls=c.get("starttls", False), tls=c.get("tls", False), user_env=c.get("user_env"),
+        password_env=c.get("password_env"), format=c.get("format", "generic"),
+        url_env=c.get("url_env"), secret_env=c.get("secret_env"),
+        timeout=float(c.get("timeout", 10.0))) for name, c in (raw.get("channels") or {}).items()}
+    languages = tuple(raw.get("languages") or ("zh-CN", "en"))
+    subscribers = {name: Subscriber(
+        name=name, systems=tuple(s["systems"]),
+        deliveries=tuple(Delivery(d["channel"], tuple(d.get("to", ())))
+                         for d in s["channels"]),
+        language=s.get("language", languages[0]), audience=s.get("audience", "business"))
+        for name, s in (raw.get("subscribers") or {}).items()}
+    return Notices(languages=languages, contact=_opt_text(raw.get("contact")),
+                   on_promote=raw.get("on_promote", False), channels=channels,
+                   subscribers=subscribers)
+
+
+def _check_notices(doc: Document, notices: Notices) -> None:
+    at = ("notices",)
+    for name, channel in notices.channels.items():
+        needed = (("host", "from") if channel.type == "smtp" else ("url_env",))
+        for key in needed:
+            value = channel.sender if key == "from" else getattr(channel, key)
+            if not value:
+                raise doc.error((*at, "channels", name), f"a {channel.type} channel needs "
+                                f"'{key}'", cls=ConfigError)
+        if channel.starttls and channel.tls:
+            raise doc.error((*at, "channels", name, "tls"), "choose starttls or tls, not both",
+                            cls=ConfigError)
+    for name, subscriber in notices.subscribers.items():
+        if subscriber.language not in notices.languages:
+            raise doc.error((*at, "subscribers", name, "language"),
+                            f"'{subscriber.language}' is not one of notices.languages",
+                            cls=ConfigError)
+        for i, delivery in enumerate(subscriber.deliveries):
+            path = (*at, "subscribers", name, "channels", i)
+            _must_exist(doc, (*path, "channel"), "channel", delivery.channel, notices.channels)
+            kind = notices.channels[delivery.channel].type
+            if kind == "smtp" and not delivery.to:
+                raise doc.error(path, "an e-mail delivery needs 'to' addresses",
+                                cls=ConfigError)
+            if kind == "webhook" and delivery.to:
+                raise doc.error((*path, "to"), "a webhook delivery takes no 'to'",
+                                cls=ConfigError)
 
 
 def _parse_rules(raw: dict[str, Any]) -> Rules:
@@ -116,6 +169,7 @@ def _check_pipeline(doc: Document, pipeline: Pipeline) -> None:
             emails[key] = pid
     for i, env in enumerate(pipeline.environments):
         _check_gate(doc, pipeline, i, env.gate)
+    _check_notices(doc, pipeline.notices)
     for i, role in enumerate(pipeline.rules.waivers_by):
         _must_exist(doc, ("rules", "waivers_by", i), "role", role, pipeline.roles)
     for template in pipeline.templates.values():
