@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from releasegate.cache import read_cache, write_cache
 from releasegate.errors import InputError
 from releasegate.events import PATCHES, parse_event
-from releasegate.junit import JUnitRun, merge_runs, run_from_json
 from releasegate.ledger import Ledger, Snapshot
 from releasegate.model import Event
 from releasegate.regression import BaselineRef, SuiteResults
 from releasegate.state import PatchState, TestRecording
+
+if TYPE_CHECKING:
+    from releasegate.runs import JUnitRun
 
 _INDEX = "baselines.pickle"
 
@@ -26,6 +29,8 @@ Index = dict[str, tuple[str, str, tuple[BaselineRef, ...]]]  # patch -> (tree, s
 
 def load_runs(snap: Snapshot, patch: str, files: Sequence[str]) -> JUnitRun:
     """The merged per-test outcomes stored for a recording's evidence files."""
+    from releasegate.runs import merge_runs, run_from_json
+
     paths = [f"{PATCHES}/{patch}/evidence/{sha}.json" for sha in files]
     found = snap.read_many(paths)
     runs = []
@@ -79,8 +84,10 @@ def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
     """For every patch: what its promotions counted, refreshed where its folder changed."""
     if snap.head is None:
         return {}
-    listing = snap.store.list_tree(snap.head, [PATCHES + "/"], recursive=False)
-    trees = {path.split("/", 1)[1]: e.sha for path, e in listing.items() if e.type == "tree"}
+    if "shipped" in snap.memo:
+        memo: Index = snap.memo["shipped"]
+        return memo
+    trees = snap.patch_trees()
     cache = _cache_path(ledger.root)
     cached = read_cache(cache)
     index: Index = dict(cached) if isinstance(cached, dict) else {}
@@ -90,6 +97,7 @@ def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
     if stale:
         index.update(_index_patches(snap, stale, trees))
         write_cache(cache, index)
+    snap.memo["shipped"] = index
     return index
 
 

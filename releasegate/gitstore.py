@@ -42,6 +42,7 @@ class GitStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._repo: Any = None
+        self._pending: dict[Path, subprocess.Popen[bytes]] = {}
 
     # -- reads (git command line) ---------------------------------------------------
 
@@ -151,9 +152,26 @@ class GitStore:
         """Store `data` as a blob object and return its id."""
         return self._call("hash_object", "-w", "--stdin", stdin=data).strip()
 
+    def prehash(self, path: Path) -> None:
+        """Start storing a large file as a blob now, on the other core, while the
+        caller parses it; `write_blob_file` collects the result. Storing an object is
+        harmless if the write never happens (git collects unreachable objects)."""
+        resolved = path.resolve()
+        if resolved not in self._pending:
+            self._pending[resolved] = subprocess.Popen(
+                ["git", "-C", str(self.root), "hash-object", "-w", "--", str(resolved)],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env={**os.environ, **_GIT_ENV})
+
     def write_blob_file(self, path: Path) -> str:
         """Store the file at `path` as a blob, streamed by git, and return its id."""
-        return self._call("hash_object", "-w", "--", str(path.resolve())).strip()
+        resolved = path.resolve()
+        pending = self._pending.pop(resolved, None)
+        if pending is not None:
+            out, _ = pending.communicate()
+            if pending.returncode == 0 and out.strip():
+                return out.decode().strip()
+        return self._call("hash_object", "-w", "--", str(resolved)).strip()
 
     def build_tree(self, base: str | None, changes: Mapping[str, str]) -> str:
         """A new tree: `base` with each path in `changes` set to the given blob.
@@ -217,10 +235,12 @@ class GitStore:
             raise TransientError(f"could not push to the shared ledger {remote}: {text}",
                                  code="unreachable", hint="retry when it is back") from None
 
-    def stage_paths(self, paths: Sequence[str]) -> None:
-        """Bring the index in step for `paths`, whose files are already on disk."""
-        if paths:
-            self._call("update_index", "--add", "--", *paths)
+    def stage_paths(self, blobs: Mapping[str, str]) -> None:
+        """Bring the index in step for `blobs` (path -> blob id), whose files are
+        already on disk and in the object store: nothing is hashed again."""
+        if blobs:
+            listing = "".join(f"100644 {sha}\t{path}\n" for path, sha in blobs.items())
+            self._call("update_index", "--add", "--index-info", stdin=listing.encode())
 
 
 def _translate(command: str, exc: Any) -> Exception:

@@ -11,11 +11,7 @@ kept, so an odd one (`1,234.5`, `n/a`) cannot fail a recording.
 
 from __future__ import annotations
 
-import json
 import os
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
@@ -26,6 +22,16 @@ from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
 from releasegate.errors import InputError
+from releasegate.runs import (
+    MERGE_RANK,
+    OUTCOMES,
+    WITH_MESSAGE,
+    JUnitRun,
+    merge_runs,
+    run_from_json,
+    run_to_json,
+    summarise,
+)
 from releasegate.xmlbytes import (
     CHUNK,
     ChunkReader,
@@ -35,22 +41,21 @@ from releasegate.xmlbytes import (
     sniff_encoding,
 )
 
-OUTCOMES = ("failed", "error", "flaky", "passed", "skipped")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
-_MERGE_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
 # Inside one <testcase> a skip marker loses to any failure; between duplicates, a run
-# that passed outranks one that was skipped (_MERGE_RANK).
+# that passed outranks one that was skipped (MERGE_RANK).
 _CASE_RANK = {"failed": 0, "error": 1, "flaky": 2, "skipped": 3, "passed": 4}
 _CHILD_OUTCOMES = {
     "failure": "failed", "rerunFailure": "failed", "error": "error", "rerunError": "error",
     "flakyFailure": "flaky", "flakyError": "flaky", "skipped": "skipped",
 }
-_WITH_MESSAGE = frozenset({"failed", "error", "flaky"})
+__all__ = ["DEFAULT_MAX_BYTES", "OUTCOMES", "JUnitRun", "merge_runs", "parse_junit",
+           "run_from_json", "run_to_json"]
+
 _ROOTS = ("testsuites", "testsuite")
 _MESSAGE_MAX = 200
 _TEXT_CAP = 8192  # enough text to find a message's first line; stack traces run on
-_SUMMARY_FORMAT = "releasegate.junit-summary/1"
 
 # Why defusedxml's SAX driver (expatreader.DefusedExpatParser) with our callbacks bound
 # straight to its expat parser: best of 9 on 100,000 test cases (14.4 MB; CPython 3.11,
@@ -60,21 +65,6 @@ _SUMMARY_FORMAT = "releasegate.junit-summary/1"
 # 335 ms (defusedxml uses the pure-Python XMLParser); junitparser.JUnitXml.fromfile 259 ms,
 # ~500 ms with the walk to outcomes. Do-nothing Python callbacks alone cost 1.6x the bare
 # parse and keeping the 100,000 ids ~0.5x more, so 2x is out of reach for Python.
-
-
-@dataclass(frozen=True)
-class JUnitRun:
-    """The outcome of every test in one recording, with counts derived from them."""
-
-    tests: int
-    passed: int
-    flaky: int
-    failed: int
-    errors: int
-    skipped: int
-    outcomes: dict[str, str]  # "classname::name" -> one of OUTCOMES
-    messages: dict[str, str]  # first line of the message, for failed, error and flaky
-    suites: tuple[str, ...]
 
 
 def parse_junit(
@@ -102,69 +92,6 @@ def parse_junit(
                          "its permissions", file=file) from None
 
 
-def merge_runs(runs: Sequence[JUnitRun]) -> JUnitRun:
-    """Combine the files of one recording; a test seen twice keeps its worst outcome."""
-    if len(runs) == 1:
-        return runs[0]
-    outcomes: dict[str, str] = {}
-    messages: dict[str, str] = {}
-    suites: dict[str, None] = {}
-    for run in runs:
-        for test, outcome in run.outcomes.items():
-            previous = outcomes.get(test)
-            if previous is None or _MERGE_RANK[outcome] < _MERGE_RANK[previous]:
-                outcomes[test] = outcome
-                if outcome in _WITH_MESSAGE:
-                    messages[test] = run.messages.get(test, "")
-        suites.update(dict.fromkeys(run.suites))
-    return _summarise(outcomes, messages, tuple(suites))
-
-
-def run_to_json(run: JUnitRun) -> bytes:
-    """The stored summary of a run: compact UTF-8 JSON with sorted keys, so equal runs
-    give equal bytes, and one json.loads gives back the outcome map."""
-    doc = {"format": _SUMMARY_FORMAT, "counts": _counts(run), "outcomes": run.outcomes,
-           "messages": run.messages, "suites": list(run.suites)}
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
-
-
-def run_from_json(data: bytes) -> JUnitRun:
-    """Load a summary written by run_to_json; a damaged one raises InputError."""
-    try:
-        run = _run_from_doc(json.loads(data))
-    except (ValueError, TypeError, KeyError):  # ValueError: not JSON, or not UTF-8
-        run = None
-    if run is None:
-        raise InputError("the stored test summary is damaged; record the JUnit results again")
-    return run
-
-
-def _run_from_doc(doc: Any) -> JUnitRun | None:
-    outcomes, messages, suites = doc["outcomes"], doc["messages"], doc["suites"]
-    if not (doc["format"] == _SUMMARY_FORMAT and isinstance(outcomes, dict)
-            and isinstance(messages, dict) and isinstance(suites, list)
-            and set(outcomes.values()) <= _MERGE_RANK.keys()  # TypeError if unhashable
-            and all(isinstance(text, str) for text in [*messages.values(), *suites])):
-        return None
-    run = _summarise(outcomes, messages, tuple(suites))
-    return run if doc["counts"] == _counts(run) else None
-
-
-def _counts(run: JUnitRun) -> dict[str, int]:
-    return {"tests": run.tests, "passed": run.passed, "flaky": run.flaky,
-            "failed": run.failed, "errors": run.errors, "skipped": run.skipped}
-
-
-def _summarise(outcomes: dict[str, str], messages: dict[str, str],
-               suites: tuple[str, ...]) -> JUnitRun:
-    counts = Counter(outcomes.values())
-    return JUnitRun(tests=len(outcomes), passed=counts["passed"], flaky=counts["flaky"],
-                    failed=counts["failed"], errors=counts["error"],
-                    skipped=counts["skipped"], outcomes=outcomes, messages=messages,
-                    suites=suites)
-
-
 def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
     head = handle.read(CHUNK)
     encoding = sniff_encoding(head, file)
@@ -183,7 +110,7 @@ def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
     except (ValueError, LookupError) as exc:  # expat's hook for encodings it lacks
         raise summary.error(f"the file's encoding cannot be read ({exc}); save it as UTF-8 "
                             "without a conflicting byte order mark") from None
-    return _summarise(summary.outcomes, summary.messages, tuple(summary.suites))
+    return summarise(summary.outcomes, summary.messages, tuple(summary.suites))
 
 
 class _Summary:
@@ -255,9 +182,9 @@ class _Summary:
                 return
             self._case = None
             previous = self.outcomes.get(test)
-            if previous is None or _MERGE_RANK[outcome] < _MERGE_RANK[previous]:
+            if previous is None or MERGE_RANK[outcome] < MERGE_RANK[previous]:
                 self.outcomes[test] = outcome
-                if outcome in _WITH_MESSAGE:
+                if outcome in WITH_MESSAGE:
                     self.messages[test] = self._message
         elif name == "testsuite":
             self._depth -= 1
@@ -270,7 +197,7 @@ class _Summary:
         if _CASE_RANK[outcome] >= _CASE_RANK[self._outcome]:
             return  # an earlier or weightier child already decided
         self._outcome = outcome
-        if outcome in _WITH_MESSAGE:
+        if outcome in WITH_MESSAGE:
             self._message = _first_line(attrs.get("message", ""))
             if not self._message:  # then the element's text says what went wrong
                 self._capture, self._text, self._text_size = name, [], 0

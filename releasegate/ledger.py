@@ -75,6 +75,7 @@ class Snapshot:
     _loaded: set[str] = field(default_factory=set)
     _blobs: dict[str, bytes] = field(default_factory=dict)
     _pipeline: Pipeline | None = None
+    memo: dict[str, Any] = field(default_factory=dict)  # derived views, once per snapshot
 
     def prefetch(self, prefixes: Sequence[str]) -> None:
         """List everything under `prefixes` and read its small files, with two git
@@ -127,13 +128,19 @@ class Snapshot:
             return 0
         return int(self.store.run("rev-list", "--count", "--first-parent", self.head))
 
+    def patch_trees(self) -> dict[str, str]:
+        """Each patch's folder and the id of its tree, listed once per snapshot."""
+        if "patch_trees" not in self.memo:
+            listing = (self.store.list_tree(self.head, [PATCHES + "/"], recursive=False)
+                       if self.head is not None else {})
+            self.memo["patch_trees"] = {p.split("/")[1]: e.sha for p, e in listing.items()
+                                        if e.type == "tree"}
+        trees: dict[str, str] = self.memo["patch_trees"]
+        return trees
+
     def patch_dirs(self) -> dict[str, str]:
         """Patch ids in the ledger, keyed by their lower-case form."""
-        if self.head is None:
-            return {}
-        listing = self.store.list_tree(self.head, [PATCHES + "/"], recursive=False)
-        return {p.split("/")[1].lower(): p.split("/")[1] for p, e in listing.items()
-                if e.type == "tree"}
+        return {pid.lower(): pid for pid in self.patch_trees()}
 
     def pipeline(self) -> Pipeline:
         """The committed pipeline with its checklist templates, validated."""
@@ -315,7 +322,7 @@ class Ledger:
             except BaseException:
                 self._undo(commit, snap.head)
                 raise
-        self._sync_worktree(write.files, snap.warnings)
+        self._sync_worktree(write.files, blobs, snap.warnings)
         return True
 
     def _undo(self, commit: str, head: str | None) -> None:
@@ -358,9 +365,11 @@ class Ledger:
     def _sync_paths_from(self, commit: str, paths: Sequence[str]) -> None:
         entries = self.store.list_tree(commit, list(paths)) if paths else {}
         blobs = self.store.read_blobs(e.sha for e in entries.values())
-        self._sync_worktree({p: blobs[e.sha] for p, e in entries.items()}, [])
+        self._sync_worktree({p: blobs[e.sha] for p, e in entries.items()},
+                            {p: e.sha for p, e in entries.items()}, [])
 
-    def _sync_worktree(self, files: Mapping[str, bytes | Path], warnings: list[str]) -> None:
+    def _sync_worktree(self, files: Mapping[str, bytes | Path], blobs: Mapping[str, str],
+                       warnings: list[str]) -> None:
         # The working tree is a courtesy copy: only the paths this write added are
         # touched, so a person's uncommitted edits elsewhere survive.
         written = []
@@ -381,6 +390,6 @@ class Ledger:
             except OSError as exc:
                 warnings.append(f"could not update {path} in the working tree: {exc}")
         try:
-            self.store.stage_paths(written)
+            self.store.stage_paths({path: blobs[path] for path in written})
         except (TransientError, InputError) as exc:
             warnings.append(f"recorded, but the git index was not updated: {exc.message}")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from releasegate.junit import JUnitRun
+if TYPE_CHECKING:
+    from releasegate.runs import JUnitRun
 
 FAILING = frozenset({"failed", "error"})
 PASSING = frozenset({"passed", "flaky"})

@@ -134,6 +134,9 @@ def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
     if not files:
         raise InputError("no JUnit files given", code="usage")
     suite = check_id("suite name", suite or files[0].stem)
+    for path in files:
+        if path.is_file():
+            ledger.store.prehash(path)  # git stores the raw file while Python parses it
     runs = [parse_junit(f, display_name=str(f)) for f in files]
     merged = merge_runs(runs)
     stored: dict[str, Any] = {}

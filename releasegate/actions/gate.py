@@ -36,8 +36,10 @@ def dependencies_of(ledger: Ledger, snap: Snapshot,
     found: dict[str, PatchState | None] = {}
     snap.prefetch([f"{PATCHES}/{known[d.lower()]}" for d in state.manifest.depends_on
                    if d.lower() in known])
+    folded = snap.memo.get("states", {})
     for dep in state.manifest.depends_on:
-        found[dep] = fold_patch(snap, known[dep.lower()]) if dep.lower() in known else None
+        pid = known.get(dep.lower())
+        found[dep] = None if pid is None else folded.get(pid) or fold_patch(snap, pid)
     return found
 
 

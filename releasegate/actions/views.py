@@ -19,20 +19,20 @@ def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
     """Every patch's state, each folded once per version of its folder (cached)."""
     if snap.head is None:
         return []
-    listing = snap.store.list_tree(snap.head, [PATCHES + "/"], recursive=False)
     cache_dir = ledger.root / ".git" / "releasegate" / "states"
     states, missing = [], []
-    for path, entry in sorted(listing.items()):
-        cached = read_cache(cache_dir / f"{entry.sha}.pickle")
+    for pid, tree in sorted(snap.patch_trees().items()):
+        cached = read_cache(cache_dir / f"{tree}.pickle")
         if isinstance(cached, PatchState):
             states.append(cached)
         else:
-            missing.append((path, entry.sha))
+            missing.append((f"{PATCHES}/{pid}", tree))
     snap.prefetch([path for path, _ in missing])
     for path, sha in missing:
         state = fold_patch(snap, path.split("/", 1)[1])
         states.append(state)
         write_cache(cache_dir / f"{sha}.pickle", state)
+    snap.memo["states"] = {state.id: state for state in states}
     return sorted(states, key=lambda s: s.id)
 
 

@@ -1,0 +1,98 @@
+"""Test runs as releasegate stores and compares them: per-test outcomes and counts.
+
+No XML here: reading and comparing stored runs (a gate check) must not pay for the
+parser. junit.py turns JUnit XML into these runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from releasegate.errors import InputError
+
+OUTCOMES = ("failed", "error", "flaky", "passed", "skipped")
+MERGE_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
+WITH_MESSAGE = frozenset({"failed", "error", "flaky"})
+_SUMMARY_FORMAT = "releasegate.junit-summary/1"
+
+
+@dataclass(frozen=True)
+class JUnitRun:
+    """The outcome of every test in one recording, with counts derived from them."""
+
+    tests: int
+    passed: int
+    flaky: int
+    failed: int
+    errors: int
+    skipped: int
+    outcomes: dict[str, str]  # "classname::name" -> one of OUTCOMES
+    messages: dict[str, str]  # first line of the message, for failed, error and flaky
+    suites: tuple[str, ...]
+
+
+def merge_runs(runs: Sequence[JUnitRun]) -> JUnitRun:
+    """Combine the files of one recording; a test seen twice keeps its worst outcome."""
+    if len(runs) == 1:
+        return runs[0]
+    outcomes: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    suites: dict[str, None] = {}
+    for run in runs:
+        for test, outcome in run.outcomes.items():
+            previous = outcomes.get(test)
+            if previous is None or MERGE_RANK[outcome] < MERGE_RANK[previous]:
+                outcomes[test] = outcome
+                if outcome in WITH_MESSAGE:
+                    messages[test] = run.messages.get(test, "")
+        suites.update(dict.fromkeys(run.suites))
+    return summarise(outcomes, messages, tuple(suites))
+
+
+def run_to_json(run: JUnitRun) -> bytes:
+    """The stored summary of a run: compact UTF-8 JSON with sorted keys, so equal runs
+    give equal bytes, and one json.loads gives back the outcome map."""
+    doc = {"format": _SUMMARY_FORMAT, "counts": _counts(run), "outcomes": run.outcomes,
+           "messages": run.messages, "suites": list(run.suites)}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def run_from_json(data: bytes) -> JUnitRun:
+    """Load a summary written by run_to_json; a damaged one raises InputError."""
+    try:
+        run = _run_from_doc(json.loads(data))
+    except (ValueError, TypeError, KeyError):  # ValueError: not JSON, or not UTF-8
+        run = None
+    if run is None:
+        raise InputError("the stored test summary is damaged; record the JUnit results again")
+    return run
+
+
+def _run_from_doc(doc: Any) -> JUnitRun | None:
+    outcomes, messages, suites = doc["outcomes"], doc["messages"], doc["suites"]
+    if not (doc["format"] == _SUMMARY_FORMAT and isinstance(outcomes, dict)
+            and isinstance(messages, dict) and isinstance(suites, list)
+            and set(outcomes.values()) <= MERGE_RANK.keys()  # TypeError if unhashable
+            and all(isinstance(text, str) for text in [*messages.values(), *suites])):
+        return None
+    run = summarise(outcomes, messages, tuple(suites))
+    return run if doc["counts"] == _counts(run) else None
+
+
+def _counts(run: JUnitRun) -> dict[str, int]:
+    return {"tests": run.tests, "passed": run.passed, "flaky": run.flaky,
+            "failed": run.failed, "errors": run.errors, "skipped": run.skipped}
+
+
+def summarise(outcomes: dict[str, str], messages: dict[str, str],
+               suites: tuple[str, ...]) -> JUnitRun:
+    counts = Counter(outcomes.values())
+    return JUnitRun(tests=len(outcomes), passed=counts["passed"], flaky=counts["flaky"],
+                    failed=counts["failed"], errors=counts["error"],
+                    skipped=counts["skipped"], outcomes=outcomes, messages=messages,
+                    suites=suites)
