@@ -8,7 +8,6 @@ from typing import Any
 
 from releasegate.errors import InputError
 from releasegate.model import Event
-from releasegate.yamlio import dump_yaml, load_yaml_fast
 
 PATCHES = "patches"
 
@@ -24,6 +23,8 @@ def parse_event(path: str, raw: bytes, previous: Event | None, *,
     """An event file read back; a broken chain or shape stops the reader (fail closed).
 
     `chained=False` reads one event on its own, without its predecessor to check."""
+    from releasegate.yamlio import load_yaml_fast  # a cached state needs no YAML at all
+
     data = load_yaml_fast(raw, path)
     if not isinstance(data, dict) or "type" not in data:
         raise InputError("not an event file", file=path, code="ledger-corrupt")
@@ -59,6 +60,8 @@ def _restore_numbers(data: dict[str, Any]) -> dict[str, Any]:
 
 def render_event(common: Mapping[str, Any], data: Mapping[str, Any]) -> bytes:
     """The bytes of a new event file: common fields first, then the type's own."""
+    from releasegate.yamlio import dump_yaml
+
     return dump_yaml({**common, **data}).encode("utf-8")
 
 

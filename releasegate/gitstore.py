@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +131,8 @@ class GitStore:
 
     def _call(self, command: str, *args: str, stdin: bytes | None = None,
               env: Mapping[str, str] | None = None) -> str:
+        import tempfile
+
         import git
 
         # GitPython hands `istream` to the child process as its stdin, so it must be

@@ -35,7 +35,6 @@ from releasegate.events import (  # re-exported: the ledger's file format
 )
 from releasegate.gitstore import ZERO, Entry, GitStore, Identity
 from releasegate.model import ChecklistTemplate, Event, Pipeline
-from releasegate.yamlio import load_yaml
 
 CONFIG_FILE = "releasegate.yaml"
 CHECKLISTS = "checklists"
@@ -180,6 +179,7 @@ def _load_pipeline(snap: Snapshot) -> Pipeline:
     if isinstance(cached, Pipeline):
         return cached
     from releasegate.config import parse_pipeline, parse_template
+    from releasegate.yamlio import load_yaml
 
     templates: dict[str, ChecklistTemplate] = {}
     for path in template_paths:

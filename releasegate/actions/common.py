@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from releasegate.cache import read_cache, write_cache
 from releasegate.errors import InputError, NotFoundError, RuleError, did_you_mean
 from releasegate.events import PATCHES, event_path, render_event
 from releasegate.gitstore import Identity
-from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot, Write
+from releasegate.ledger import Ledger, Snapshot, Write
 from releasegate.model import Person, Pipeline
 from releasegate.state import PatchState, fold
-from releasegate.yamlio import load_yaml_fast
 
 
 def utc_now() -> str:
@@ -25,14 +26,38 @@ def identity_of(person: Person) -> Identity:
 
 def load_patch(ledger: Ledger, snap: Snapshot, patch: str) -> PatchState:
     """The folded state of `patch` (found case-insensitively) at the snapshot."""
-    pid = ledger.resolve_patch(snap, patch)
-    snap.prefetch([CONFIG_FILE, CHECKLISTS, f"{PATCHES}/{pid}"])
-    return fold_patch(snap, pid)
+    return fold_patch(snap, ledger.resolve_patch(snap, patch))
 
 
 def fold_patch(snap: Snapshot, pid: str) -> PatchState:
-    from releasegate.config import manifest_from_data
+    """The patch's state, folded once per version of its folder: the fold (and the
+    hash chain check) is cached under .git keyed by the folder's tree id, which any
+    change to the patch's files changes."""
+    folded: dict[str, PatchState] = snap.memo.setdefault("states", {})
+    if pid in folded:
+        return folded[pid]
+    tree = snap.patch_trees().get(pid)
+    cache = _state_cache(snap, tree)
+    cached = read_cache(cache)
+    state = cached if isinstance(cached, PatchState) else _fold_from_files(snap, pid)
+    if cached is None:
+        write_cache(cache, state)
+    folded[pid] = state
+    return state
 
+
+def _state_cache(snap: Snapshot, tree: str | None) -> Path | None:
+    git_dir = snap.store.root / ".git"
+    if tree is None or not git_dir.is_dir():
+        return None
+    return git_dir / "releasegate" / "states" / f"{tree}.pickle"
+
+
+def _fold_from_files(snap: Snapshot, pid: str) -> PatchState:
+    from releasegate.config import manifest_from_data
+    from releasegate.yamlio import load_yaml_fast
+
+    snap.prefetch([f"{PATCHES}/{pid}"])
     raw = snap.read(f"{PATCHES}/{pid}/patch.yaml")
     events = snap.events(pid)
     if raw is None or not events:

@@ -7,33 +7,15 @@ from typing import Any
 
 from releasegate.actions.common import fold_patch, load_patch
 from releasegate.actions.gate import verdict_for
-from releasegate.cache import read_cache, write_cache
 from releasegate.errors import ReleasegateError
-from releasegate.events import PATCHES
 from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot
 from releasegate.model import Pipeline, Verdict, text_in
 from releasegate.state import PatchState
 
 
 def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
-    """Every patch's state, each folded once per version of its folder (cached)."""
-    if snap.head is None:
-        return []
-    cache_dir = ledger.root / ".git" / "releasegate" / "states"
-    states, missing = [], []
-    for pid, tree in sorted(snap.patch_trees().items()):
-        cached = read_cache(cache_dir / f"{tree}.pickle")
-        if isinstance(cached, PatchState):
-            states.append(cached)
-        else:
-            missing.append((f"{PATCHES}/{pid}", tree))
-    snap.prefetch([path for path, _ in missing])
-    for path, sha in missing:
-        state = fold_patch(snap, path.split("/", 1)[1])
-        states.append(state)
-        write_cache(cache_dir / f"{sha}.pickle", state)
-    snap.memo["states"] = {state.id: state for state in states}
-    return sorted(states, key=lambda s: s.id)
+    """Every patch's state (each folded once per version of its folder)."""
+    return [fold_patch(snap, pid) for pid in sorted(snap.patch_trees())]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,122 @@
+"""Delivering notices to subscribers, exactly once each, through an outbox in the ledger.
+
+Every delivery (patch, notice kind, digest, subscriber, channel) has a deterministic
+id. A `notified` event records a success; a delivery without one is due. So a rerun
+never sends a delivered notice twice, and a failed one is tried again next time and
+never recorded as sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from releasegate.actions.common import append_event, load_patch
+from releasegate.errors import NotFoundError, did_you_mean
+from releasegate.identity import resolve_actor
+from releasegate.ledger import Ledger, Snapshot, Write, unchanged
+from releasegate.model import Delivery, Pipeline, Subscriber
+from releasegate.state import PatchState
+
+
+@dataclass(frozen=True)
+class Due:
+    """One delivery the outbox holds for a patch."""
+
+    id: str
+    kind: str
+    subscriber: Subscriber
+    delivery: Delivery
+
+    @property
+    def label(self) -> str:
+        to = f" to {', '.join(self.delivery.to)}" if self.delivery.to else ""
+        return f"{self.subscriber.name} via {self.delivery.channel}{to}"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    due: Due
+    ok: bool
+    detail: str
+    preview: str | None = None
+
+
+def delivery_id(patch: str, kind: str, digest: str, subscriber: str, channel: str) -> str:
+    """The outbox key of a delivery: stable across runs and machines."""
+    key = "\n".join((patch, kind, digest, subscriber, channel))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def delivered_ids(state: PatchState) -> set[str]:
+    return {str(e.data.get("delivery")) for e in state.events if e.type == "notified"}
+
+
+def due_deliveries(pipeline: Pipeline, state: PatchState, kind: str,
+                   channel: str | None = None) -> list[Due]:
+    """The deliveries of `kind` for this patch and digest that no event records yet."""
+    done = delivered_ids(state)
+    found = []
+    for subscriber in pipeline.notices.subscribers.values():
+        if state.manifest.system not in subscriber.systems:
+            continue
+        for delivery in subscriber.deliveries:
+            if channel is not None and delivery.channel != channel:
+                continue
+            ident = delivery_id(state.id, kind, state.digest, subscriber.name, delivery.channel)
+            if ident not in done:
+                found.append(Due(ident, kind, subscriber, delivery))
+    return found
+
+
+def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | None = None,
+           dry_run: bool = False, kind: str | None = None,
+           environ: Mapping[str, str] | None = None) -> tuple[list[Attempt], list[str]]:
+    """Send the patch's due notices; record each success as it happens."""
+    from releasegate.actions.notices import default_kind, notice_for
+    from releasegate.delivery import deliver, preview
+
+    snap = ledger.snapshot()
+    pipeline = snap.pipeline()
+    state = load_patch(ledger, snap, patch)
+    if channel is not None and channel not in pipeline.notices.channels:
+        raise NotFoundError(f"unknown channel '{channel}'", code="unknown-channel",
+                            hint=did_you_mean(channel, pipeline.notices.channels))
+    if not dry_run:
+        resolve_actor(pipeline, claimed, ledger.store)
+    chosen = kind or default_kind(pipeline, state)
+    attempts = []
+    for due in due_deliveries(pipeline, state, chosen, channel):
+        notice, _ = notice_for(ledger, state.id, audience=due.subscriber.audience,
+                               lang=due.subscriber.language, kind=chosen)
+        target = pipeline.notices.channels[due.delivery.channel]
+        if dry_run:
+            attempts.append(Attempt(due, True, "not sent (dry run)",
+                                    preview(target, due.delivery, notice)))
+            continue
+        outcome = deliver(target, due.delivery, notice, environ or os.environ)
+        if outcome.ok:
+            _record(ledger, claimed, state.id, due, notice.subject)
+        attempts.append(Attempt(due, outcome.ok, outcome.detail))
+    return attempts, snap.warnings
+
+
+def _record(ledger: Ledger, claimed: str | None, patch: str, due: Due, subject: str) -> None:
+    def operation(snap: Snapshot) -> Write[None]:
+        pipeline = snap.pipeline()
+        actor = resolve_actor(pipeline, claimed, ledger.store)
+        state = load_patch(ledger, snap, patch)
+        if due.id in delivered_ids(state):
+            return unchanged(None)  # another run recorded it meanwhile
+        data: dict[str, object] = {
+            "delivery": due.id, "kind": due.kind, "subscriber": due.subscriber.name,
+            "channel": due.delivery.channel, "audience": due.subscriber.audience,
+            "lang": due.subscriber.language, "subject": subject}
+        if due.delivery.to:
+            data["to"] = list(due.delivery.to)
+        return append_event(state, actor, "notified", None, data,
+                            f"notified {due.label} ({due.kind})", result=None)
+
+    ledger.transact(operation)
