@@ -7,7 +7,7 @@ from datetime import datetime
 
 from releasegate import clock
 from releasegate.actions.common import append_event, check_env, fold_patch, load_patch
-from releasegate.errors import NotFoundError, RuleError, did_you_mean
+from releasegate.errors import NotFoundError, ReleasegateError, RuleError, did_you_mean
 from releasegate.events import PATCHES
 from releasegate.gates import GateContext, evaluate_gate
 from releasegate.gates.tests import matches
@@ -163,4 +163,23 @@ def promote(ledger: Ledger, claimed: str | None, patch: str,
                             f"promoted to {verdict.target} by {actor.id}",
                             result=Promotion(verdict, recorded=True))
 
-    return ledger.transact(operation)
+    result, warnings = ledger.transact(operation)
+    if result.recorded:
+        warnings += _notify_on_promote(ledger, claimed, result.verdict.patch)
+    return result, warnings
+
+
+def _notify_on_promote(ledger: Ledger, claimed: str | None, patch: str) -> list[str]:
+    """Deliver due notices after a promotion when the pipeline asks for it; a failed
+    delivery is reported and left in the outbox, never undoing the promotion."""
+    from releasegate.actions.notify import notify
+
+    try:
+        if not ledger.snapshot().pipeline().notices.on_promote:
+            return []
+        attempts, _ = notify(ledger, claimed, patch)
+    except ReleasegateError as exc:
+        return [f"promoted, but notices were not delivered: {exc}"]
+    return [f"notice to {a.due.label} not delivered ({a.detail}); it waits in the outbox "
+            f"for `releasegate notify {patch}`" for a in attempts if not a.ok]
+

@@ -62,4 +62,45 @@ def _emit(data: bytes, output: Path | None) -> None:
                          code="unwritable-file") from None
 
 
-COMMANDS = [notice]
+
+
+
+@click.command("notify")
+@click.argument("patch_id", metavar="ID")
+@click.option("--channel", help="Deliver only through this channel.")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record "
+              "nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.pass_obj
+def notify(obj: Context, patch_id: str, channel: str | None, dry_run: bool, fmt: str) -> int:
+    """Deliver patch ID's due notices to its subscribers, each exactly once.
+
+    Exit 0 when everything due was delivered (or nothing was due); 3 when a delivery
+    failed and waits in the outbox for the next run.
+    """
+    import json
+
+    from releasegate.actions.notify import notify as deliver_notices
+    from releasegate.errors import EXIT_OK, EXIT_TRANSIENT
+
+    attempts, warnings = deliver_notices(obj.ledger(), obj.person, patch_id, channel=channel,
+                                         dry_run=dry_run)
+    warn(warnings)
+    if fmt == "json":
+        click.echo(json.dumps({"patch": patch_id, "dry_run": dry_run, "deliveries": [
+            {"id": a.due.id, "kind": a.due.kind, "subscriber": a.due.subscriber.name,
+             "channel": a.due.delivery.channel, "to": list(a.due.delivery.to), "ok": a.ok,
+             "detail": a.detail} for a in attempts]}, ensure_ascii=False, indent=2))
+    elif not attempts:
+        click.echo(f"nothing due for {patch_id}: every notice was delivered")
+    for attempt in attempts if fmt == "text" else ():
+        mark = "would send" if dry_run else ("sent" if attempt.ok else "FAILED")
+        click.echo(f"{mark}: {attempt.due.kind} notice to {attempt.due.label}"
+                   + ("" if attempt.ok and not dry_run else f" ({attempt.detail})"))
+        if attempt.preview:
+            click.echo("  " + attempt.preview.replace("\n", "\n  "))
+    return EXIT_OK if all(a.ok for a in attempts) else EXIT_TRANSIENT
+
+
+COMMANDS = [notice, notify]
