@@ -500,7 +500,7 @@ def bench_startup(table: Table, reps: int) -> None:
 
 # -- main ------------------------------------------------------------------------------
 
-SECTIONS = ("record", "ledger", "startup")
+SECTIONS = ("record", "ledger", "startup", "regression")
 
 
 def main() -> int:
@@ -530,6 +530,10 @@ def main() -> int:
             bench_ledger(table, reps, cold_reps, view_reps)
         if "startup" in chosen:
             bench_startup(table, startup_reps)
+        if "regression" in chosen:
+            from regression import bench_regression
+
+            bench_regression(table, reps, measure, RG, WORK)
     except BenchError as exc:
         print(f"benchmark error: {exc}", file=sys.stderr)
         return 2

@@ -12,22 +12,19 @@ from typing import Any
 from releasegate.errors import ConfigError, InputError, did_you_mean
 from releasegate.model import (
     ANY_LANGUAGE,
-    Channel,
     ChecklistItem,
     ChecklistTemplate,
-    Delivery,
     Environment,
     Gate,
     Manifest,
-    Notices,
     Person,
     Pipeline,
     Rules,
     SignoffRule,
-    Subscriber,
     TestsRule,
     Text,
 )
+from releasegate.noticeconfig import Channel, Delivery, Notices, Subscriber
 from releasegate.schema import validate
 from releasegate.yamlio import Document
 
@@ -75,7 +72,7 @@ def parse_pipeline(doc: Document, templates: Mapping[str, ChecklistTemplate]) ->
         version=data["version"], timezone=data.get("timezone", "UTC"),
         environments=environments, people=people, roles=roles,
         rules=_parse_rules(data.get("rules") or {}), templates=dict(templates),
-        notices=_parse_notices(data.get("notices") or {}))
+        notices=_parse_notices(data["notices"]) if data.get("notices") else None)
     _check_pipeline(doc, pipeline)
     return pipeline
 
@@ -169,7 +166,8 @@ def _check_pipeline(doc: Document, pipeline: Pipeline) -> None:
             emails[key] = pid
     for i, env in enumerate(pipeline.environments):
         _check_gate(doc, pipeline, i, env.gate)
-    _check_notices(doc, pipeline.notices)
+    if pipeline.notices is not None:
+        _check_notices(doc, pipeline.notices)
     for i, role in enumerate(pipeline.rules.waivers_by):
         _must_exist(doc, ("rules", "waivers_by", i), "role", role, pipeline.roles)
     for template in pipeline.templates.values():

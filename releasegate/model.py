@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from releasegate.noticeconfig import Notices
 
 # A text given once, or per language ({"en": ..., "zh-CN": ...}).
 Text = Mapping[str, str]
@@ -100,50 +103,6 @@ class ChecklistTemplate:
 
 
 @dataclass(frozen=True)
-class Channel:
-    """Where notices go: an SMTP server or a chat webhook; secrets stay in the
-    environment variables named here, never in the ledger."""
-
-    name: str
-    type: str  # smtp | webhook
-    host: str | None = None
-    port: int | None = None
-    sender: str | None = None
-    starttls: bool = False
-    tls: bool = False
-    user_env: str | None = None
-    password_env: str | None = None
-    format: str = "generic"  # generic | slack | teams | dingtalk | wecom | feishu
-    url_env: str | None = None
-    secret_env: str | None = None
-    timeout: float = 10.0
-
-
-@dataclass(frozen=True)
-class Delivery:
-    channel: str
-    to: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    name: str
-    systems: tuple[str, ...]
-    deliveries: tuple[Delivery, ...]
-    language: str = "zh-CN"
-    audience: str = "business"
-
-
-@dataclass(frozen=True)
-class Notices:
-    languages: tuple[str, ...] = ("zh-CN", "en")
-    contact: Text | None = None
-    on_promote: bool = False
-    channels: Mapping[str, Channel] = field(default_factory=dict)
-    subscribers: Mapping[str, Subscriber] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Pipeline:
     version: int
     timezone: str
@@ -152,7 +111,7 @@ class Pipeline:
     roles: Mapping[str, tuple[str, ...]]
     rules: Rules = Rules()
     templates: Mapping[str, ChecklistTemplate] = field(default_factory=dict)
-    notices: Notices = Notices()
+    notices: Notices | None = None  # None: no notices configured
 
     @property
     def env_names(self) -> tuple[str, ...]:
@@ -188,6 +147,14 @@ class Pipeline:
 
     def holds(self, person: str, role: str) -> bool:
         return person in self.roles.get(role, ())
+
+    def notice_settings(self) -> Notices:
+        """The notices configuration, or the defaults when there is none."""
+        if self.notices is not None:
+            return self.notices
+        from releasegate.noticeconfig import Notices
+
+        return Notices()
 
     def roles_of(self, person: str) -> tuple[str, ...]:
         return tuple(r for r, members in self.roles.items() if person in members)

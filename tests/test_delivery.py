@@ -22,7 +22,7 @@ from releasegate.delivery import Outcome, deliver, preview
 from releasegate.delivery.email import build_message
 from releasegate.delivery.http import redact_url
 from releasegate.delivery.signing import dingtalk_sign, feishu_sign
-from releasegate.model import Channel, Delivery
+from releasegate.noticeconfig import Channel, Delivery
 from tests.servers import (
     Answer,
     HttpServer,

@@ -175,7 +175,7 @@ def _notify_on_promote(ledger: Ledger, claimed: str | None, patch: str) -> list[
     from releasegate.actions.notify import notify
 
     try:
-        if not ledger.snapshot().pipeline().notices.on_promote:
+        if not ledger.snapshot().pipeline().notice_settings().on_promote:
             return []
         attempts, _ = notify(ledger, claimed, patch)
     except ReleasegateError as exc:

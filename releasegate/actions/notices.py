@@ -35,7 +35,7 @@ def notice_for(ledger: Ledger, patch: str, *, audience: str = "business",
     state = load_patch(ledger, snap, patch)
     pipeline = snap.pipeline()
     kind = kind or default_kind(pipeline, state)
-    lang = lang or pipeline.notices.languages[0]
+    lang = lang or pipeline.notice_settings().languages[0]
     check_choices(audience, lang, kind)
     check_kind(pipeline, state, kind)
     report = (notice_report(ledger, snap, pipeline, state, kind)

@@ -17,7 +17,8 @@ from releasegate.actions.common import append_event, load_patch
 from releasegate.errors import NotFoundError, did_you_mean
 from releasegate.identity import resolve_actor
 from releasegate.ledger import Ledger, Snapshot, Write, unchanged
-from releasegate.model import Delivery, Pipeline, Subscriber
+from releasegate.model import Pipeline
+from releasegate.noticeconfig import Delivery, Subscriber
 from releasegate.state import PatchState
 
 
@@ -59,7 +60,7 @@ def due_deliveries(pipeline: Pipeline, state: PatchState, kind: str,
     """The deliveries of `kind` for this patch and digest that no event records yet."""
     done = delivered_ids(state)
     found = []
-    for subscriber in pipeline.notices.subscribers.values():
+    for subscriber in pipeline.notice_settings().subscribers.values():
         if state.manifest.system not in subscriber.systems:
             continue
         for delivery in subscriber.deliveries:
@@ -81,9 +82,9 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
     snap = ledger.snapshot()
     pipeline = snap.pipeline()
     state = load_patch(ledger, snap, patch)
-    if channel is not None and channel not in pipeline.notices.channels:
+    if channel is not None and channel not in pipeline.notice_settings().channels:
         raise NotFoundError(f"unknown channel '{channel}'", code="unknown-channel",
-                            hint=did_you_mean(channel, pipeline.notices.channels))
+                            hint=did_you_mean(channel, pipeline.notice_settings().channels))
     if not dry_run:
         resolve_actor(pipeline, claimed, ledger.store)
     chosen = kind or default_kind(pipeline, state)
@@ -91,7 +92,7 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
     for due in due_deliveries(pipeline, state, chosen, channel):
         notice, _ = notice_for(ledger, state.id, audience=due.subscriber.audience,
                                lang=due.subscriber.language, kind=chosen)
-        target = pipeline.notices.channels[due.delivery.channel]
+        target = pipeline.notice_settings().channels[due.delivery.channel]
         if dry_run:
             attempts.append(Attempt(due, True, "not sent (dry run)",
                                     preview(target, due.delivery, notice)))

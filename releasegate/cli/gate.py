@@ -46,7 +46,6 @@ def check(obj: Context, patch_id: str, to: str | None, fmt: str, output: Path | 
 
 
 def _emit_report(report: GateReport, fmt: str, output: Path | None) -> None:
-    from releasegate.render import verdict_text
     from releasegate.reports import verdict_junit, verdict_markdown
 
     verdict = report.verdict
@@ -59,6 +58,8 @@ def _emit_report(report: GateReport, fmt: str, output: Path | None) -> None:
     elif fmt == "markdown":
         text = verdict_markdown(verdict, report.comparisons)
     else:
+        from releasegate.render import verdict_text
+
         text = verdict_text(verdict) + "\n"
     if output is None:
         click.echo(text, nl=False)

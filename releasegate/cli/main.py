@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +80,8 @@ def _report(exc: ReleasegateError, as_json: bool) -> int:
 
 
 def _report_bug(exc: Exception, as_json: bool) -> int:
+    import traceback
+
     folder = Path(os.environ.get("RELEASEGATE_LOG_DIR")
                   or Path.home() / ".cache" / "releasegate")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

@@ -14,7 +14,7 @@ from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from releasegate.errors import ConfigError, ReleasegateError, TransientError
-from releasegate.model import Channel, Delivery
+from releasegate.noticeconfig import Channel, Delivery
 
 FIRST_BACKOFF = 1.0  # seconds; doubled after each failed attempt
 

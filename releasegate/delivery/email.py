@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from releasegate.delivery import Attempt, NoticeContent
 from releasegate.errors import ConfigError, ReleasegateError, TransientError
-from releasegate.model import Channel, Delivery
+from releasegate.noticeconfig import Channel, Delivery
 
 if TYPE_CHECKING:
     import smtplib

@@ -18,7 +18,7 @@ from releasegate.delivery import Attempt, NoticeContent
 from releasegate.delivery.http import Reply, post_json, redact_url, retry_after
 from releasegate.delivery.signing import dingtalk_sign, feishu_sign
 from releasegate.errors import ConfigError
-from releasegate.model import Channel
+from releasegate.noticeconfig import Channel
 
 SIGNED = ("dingtalk", "feishu")
 # Reply codes meaning "too fast" or "busy": worth another attempt.

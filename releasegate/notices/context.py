@@ -176,7 +176,7 @@ def build_context(pipeline: Pipeline, state: PatchState, report: Report | None, 
         downtime=localized(m.downtime, lang) or phrase(lang, "downtime.unknown"),
         action=phrase(lang, "action.none"),
         fixes=tuple(t for t in (localized(f, lang) for f in m.fixes) if t),
-        contact=(localized(m.contact, lang) or localized(pipeline.notices.contact, lang)
+        contact=(localized(m.contact, lang) or localized(pipeline.notice_settings().contact, lang)
                  or phrase(lang, "contact.default")),
         footer=(*footer, phrase(lang, "footer.generated")),
         technical=(_technical(pipeline, state, report, kind, lang)

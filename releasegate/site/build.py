@@ -1,0 +1,196 @@
+"""Laying the site's pages out with jinja2, and the notices they embed.
+
+Each publish compiles every template once: the site's own (shipped in the package,
+`releasegate/site/templates/`) and the notices' (which a ledger may override). Pages
+are HTML-escaped throughout; a notice's body arrives already escaped by its template.
+Every link is relative to the page it is on, so the site opens from disk as well as
+from a web server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from releasegate import __version__
+from releasegate.model import Pipeline
+from releasegate.notices.context import Report
+from releasegate.site import (
+    PHRASES,
+    board_path,
+    feed_path,
+    index_path,
+    patch_path,
+    relative,
+    site_phrase,
+)
+from releasegate.site.model import Column, OnTheWay, Row
+from releasegate.state import PatchState
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from releasegate.ledger import Snapshot
+
+STATIC = ("site.css", "site.js")
+_TECHNICAL = '<section class="rg-technical">'
+_SECTION_TAG = re.compile(r"<(/?)section\b[^>]*>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NoticeHtml:
+    """A patch's notice in one language: its subject and the two audiences' bodies."""
+
+    subject: str
+    business: str
+    technical: str
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    path: str  # the same page in this language, relative to the site root
+
+
+class SiteRenderer:
+    """The site's templates and the notices' templates, compiled once per publish."""
+
+    def __init__(self, snap: Snapshot | None, pipeline: Pipeline) -> None:
+        import jinja2
+
+        from releasegate.notices.render import _Templates
+
+        self.pipeline = pipeline
+        self.languages = pipeline.notices.languages
+        # render_notice builds its jinja2 environment anew for every notice (about
+        # 25 ms each); sharing one across a publish compiles each template once.
+        self._notices = _Templates(snap)
+        self._env = jinja2.Environment(
+            loader=jinja2.FunctionLoader(_load_template), undefined=jinja2.StrictUndefined,
+            autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+    # -- notices --------------------------------------------------------------------
+
+    def notice(self, state: PatchState, report: Report | None, *, lang: str,
+               kind: str) -> NoticeHtml:
+        """The patch's business notice and the technical part of its technical one."""
+        from releasegate.notices.context import build_context
+
+        business = build_context(self.pipeline, state, None, audience="business",
+                                 lang=lang, kind=kind)
+        technical = build_context(self.pipeline, state, report, audience="technical",
+                                  lang=lang, kind=kind)
+        return NoticeHtml(subject=business.subject,
+                          business=self._fragment("business", business, lang),
+                          technical=technical_part(self._fragment("technical", technical,
+                                                                  lang)))
+
+    def _fragment(self, audience: str, notice: Any, lang: str) -> str:
+        from releasegate.notices.render import _translator, tidy
+
+        values = {"notice": notice, "t": _translator(lang)}
+        return tidy(self._notices.render("html", f"{audience}.html.j2", values))
+
+    # -- pages ----------------------------------------------------------------------
+
+    def patch_page(self, state: PatchState, notice: NoticeHtml, lang: str) -> bytes:
+        """A patch's page: the business notice, the technical details folded below."""
+        from markupsafe import Markup
+
+        path = patch_path(state.id, lang, self.languages)
+        return self._page("patch.html.j2", path, lang,
+                          lambda other: patch_path(state.id, other, self.languages),
+                          subject=notice.subject, business=Markup(notice.business),
+                          technical=Markup(notice.technical))
+
+    def index_page(self, rows: list[Row], lang: str, *, systems: list[str],
+                   latest: str | None) -> bytes:
+        """The list of every notice, newest first, with its filters and feeds."""
+        envs = [(name, label) for name, label in _env_choices(self.pipeline, lang)
+                if any(r.env == name for r in rows)]
+        feeds = [(None, feed_path(None, lang, self.languages))]
+        feeds += [(s, feed_path(s, lang, self.languages)) for s in systems]
+        return self._page("index.html.j2", index_path(lang, self.languages), lang,
+                          lambda other: index_path(other, self.languages), rows=rows,
+                          systems=systems, envs=envs, latest=latest, feeds=feeds,
+                          patch_href=lambda pid: patch_path(pid, lang, self.languages))
+
+    def board_page(self, columns: list[Column], waiting: list[OnTheWay], lang: str) -> bytes:
+        """What each environment holds and what each change on its way waits for."""
+        return self._page("board.html.j2", board_path(lang, self.languages), lang,
+                          lambda other: board_path(other, self.languages), columns=columns,
+                          waiting=waiting,
+                          patch_href=lambda pid: patch_path(pid, lang, self.languages))
+
+    def _page(self, template: str, path: str, lang: str, same_page: Callable[[str], str],
+              **values: Any) -> bytes:
+        from releasegate.notices.render import tidy
+
+        common = {
+            "lang": lang, "page": path, "timezone": self.pipeline.timezone,
+            "t": lambda key, **v: site_phrase(lang, key, **v),
+            "url": lambda target: relative(target, path),
+            "home": index_path(lang, self.languages),
+            "board": board_path(lang, self.languages),
+            "languages": [Language(code, site_phrase(code, f"lang.{code}"), same_page(code))
+                          for code in self.languages]}
+        html = self._env.get_template(template).render({**common, **values})
+        return tidy(html).encode("utf-8")
+
+
+def _env_choices(pipeline: Pipeline, lang: str) -> list[tuple[str, str]]:
+    from releasegate.notices.catalogue import env_name
+
+    return [*((n, env_name(lang, n)) for n in pipeline.env_names),
+            ("", site_phrase(lang, "env.none"))]
+
+
+def technical_part(fragment: str) -> str:
+    """The technical section of a technical notice's body (its business part repeats
+    the notice above it); the whole body when a ledger's template has no such section."""
+    start = fragment.find(_TECHNICAL)
+    if start < 0:
+        return fragment
+    depth = 0
+    for tag in _SECTION_TAG.finditer(fragment, start):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return fragment[start:tag.end()] + "\n"
+    return fragment
+
+
+# -- package files ---------------------------------------------------------------------
+
+def _load_template(name: str) -> str | None:
+    resource = resources.files("releasegate.site") / "templates" / name
+    return resource.read_text(encoding="utf-8") if resource.is_file() else None
+
+
+def static_files() -> dict[str, bytes]:
+    """The stylesheet and script every page links to, by their path in the site."""
+    folder = resources.files("releasegate.site") / "static"
+    return {f"static/{name}": (folder / name).read_bytes() for name in STATIC}
+
+
+@lru_cache(maxsize=1)
+def renderer_fingerprint() -> str:
+    """What a cached page depends on besides the ledger: this releasegate's version,
+    templates, stylesheet, script and phrases."""
+    from releasegate.notices.catalogue import PHRASES as NOTICE_PHRASES
+
+    digest = hashlib.sha256(__version__.encode())
+    for package in ("releasegate.site", "releasegate.notices"):
+        for folder in ("templates", "static"):
+            base = resources.files(package) / folder
+            if base.is_dir():
+                for item in sorted(base.iterdir(), key=lambda i: i.name):
+                    digest.update(item.name.encode() + b"\0" + item.read_bytes())
+    digest.update(json.dumps([PHRASES, NOTICE_PHRASES], sort_keys=True).encode())
+    return digest.hexdigest()
