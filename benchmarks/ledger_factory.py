@@ -67,7 +67,7 @@ from releasegate.state import COUNT_KEYS, PatchState, fold
 from releasegate.yamlio import dump_yaml, load_yaml
 
 # Bump whenever the generated ledger changes shape: cached ledgers are keyed by it.
-VERSION = "ledger-factory-4"
+VERSION = "ledger-factory-5"  # bump when the ledger format changes
 EVENTS_PER_PATCH = 20
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 PATCH_SPACING = timedelta(hours=7)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-VERSION = "regression-2"
+VERSION = "regression-3"
 ANSWERS = {
     "intake": {"version-controlled": "yes", "release-note-read": "yes", "risk": "low"},
     "dev-review": {"walkthrough": "yes", "installed-cleanly": "yes",

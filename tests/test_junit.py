@@ -413,22 +413,26 @@ def test_json_is_deterministic_compact_and_sorted() -> None:
     assert "支付.转账::测试_跨行转账".encode() in data  # UTF-8, not \\u escapes
     doc = json.loads(data)
     assert list(doc) == sorted(doc)
-    assert list(doc["outcomes"]) == sorted(doc["outcomes"])
+    for ids in doc["tests"].values():
+        assert ids == sorted(ids)
     assert doc["counts"] == {"tests": 3, "passed": 1, "failed": 1, "errors": 0, "flaky": 0,
                              "skipped": 1}
 
 
 @pytest.mark.parametrize("data", [
     b"", b"not json", b"\xff\xfe", b"[]", b'{"format": "something else"}',
-    b'{"format":"releasegate.junit-summary/1","counts":{},"outcomes":{},"messages":{}}',
-    b'{"format":"releasegate.junit-summary/1","counts":{"tests":1,"passed":0,"flaky":0,'
-    b'"failed":0,"errors":0,"skipped":0},"outcomes":{"a":"exploded"},"messages":{},'
+    b'{"format":"releasegate.junit-summary/2","counts":{},"tests":{},"messages":{}}',
+    b'{"format":"releasegate.junit-summary/2","counts":{"tests":1,"passed":0,"flaky":0,'
+    b'"failed":0,"errors":0,"skipped":0},"tests":{"exploded":["a"]},"messages":{},'
     b'"suites":[]}',
-    b'{"format":"releasegate.junit-summary/1","counts":{"tests":1,"passed":0,"flaky":0,'
-    b'"failed":0,"errors":0,"skipped":0},"outcomes":{"a":["passed"]},"messages":{},'
+    b'{"format":"releasegate.junit-summary/2","counts":{"tests":1,"passed":0,"flaky":0,'
+    b'"failed":0,"errors":0,"skipped":0},"tests":{"passed":"a"},"messages":{},'
     b'"suites":[]}',
-    b'{"format":"releasegate.junit-summary/1","counts":{"tests":2,"passed":1,"flaky":0,'
-    b'"failed":0,"errors":0,"skipped":0},"outcomes":{"a":"passed"},"messages":{},'
+    b'{"format":"releasegate.junit-summary/2","counts":{"tests":2,"passed":1,"flaky":0,'
+    b'"failed":0,"errors":0,"skipped":0},"tests":{"passed":["a"]},"messages":{},'
+    b'"suites":[]}',
+    b'{"format":"releasegate.junit-summary/1","counts":{"tests":1,"passed":1,"flaky":0,'
+    b'"failed":0,"errors":0,"skipped":0},"tests":{"passed":["a"]},"messages":{},'
     b'"suites":[]}',
 ])
 def test_damaged_json_is_input_error(data: bytes) -> None:
