@@ -113,6 +113,12 @@ class GitStore:
                        "--diff-filter=A", old, new)
         return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
+    def changed_paths(self, old: str, new: str) -> list[str]:
+        """Paths whose content differs between two commits (not added or deleted)."""
+        out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
+                       "--diff-filter=M", old, new)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
     def is_unborn_checkout(self) -> bool:
         return not (self.root / ".git" / "index").exists()
 

@@ -262,6 +262,10 @@ class Ledger:
                                   "(CI checkouts are often detached)")
         return self._ref
 
+    def require_branch(self) -> str:
+        """The branch writes go to; UsageError on a detached checkout."""
+        return self.ref
+
     def snapshot(self) -> Snapshot:
         """The committed state at the branch head (or the detached HEAD, for reading)."""
         if self._ref is None and self.store.branch_ref() is None:
@@ -360,7 +364,30 @@ class Ledger:
         if self.store.is_unborn_checkout() or ours is None:
             return added
         self._sync_paths_from(theirs, added)
+        self._refresh_changed(ours, theirs)
         return added
+
+    def _refresh_changed(self, ours: str, theirs: str) -> None:
+        # Files others changed (a colleague's edit of releasegate.yaml) are brought in
+        # step too, but only where the working copy still holds the old version: a
+        # person's own uncommitted edits are never overwritten.
+        changed = self.store.changed_paths(ours, theirs)
+        if not changed:
+            return
+        old = self.store.list_tree(ours, changed)
+        new = self.store.list_tree(theirs, changed)
+        untouched = {}
+        for path in changed:
+            try:
+                current = git_blob_id((self.root / path).read_bytes())
+            except OSError:
+                continue
+            if path in old and path in new and current == old[path].sha:
+                untouched[path] = new[path].sha
+        blobs = self.store.read_blobs(untouched.values())
+        for path, sha in untouched.items():
+            (self.root / path).write_bytes(blobs[sha])
+        self.store.stage_paths(untouched)
 
     def _sync_paths_from(self, commit: str, paths: Sequence[str]) -> None:
         entries = self.store.list_tree(commit, list(paths)) if paths else {}

@@ -18,6 +18,7 @@ OUTCOMES = ("failed", "error", "flaky", "passed", "skipped")
 MERGE_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
 WITH_MESSAGE = frozenset({"failed", "error", "flaky"})
 _SUMMARY_FORMAT = "releasegate.junit-summary/2"
+_FIRST_FORMAT = "releasegate.junit-summary/1"  # a test -> outcome map; still read
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def run_from_json(data: bytes) -> JUnitRun:
 
 
 def _run_from_doc(doc: Any) -> JUnitRun | None:
+    if doc.get("format") == _FIRST_FORMAT:  # written by releasegate 0.1 before 2026-11-28
+        doc = {**doc, "format": _SUMMARY_FORMAT, "tests": _grouped(doc["outcomes"])}
     grouped, messages, suites = doc["tests"], doc["messages"], doc["suites"]
     if not (doc["format"] == _SUMMARY_FORMAT and isinstance(grouped, dict)
             and set(grouped) <= MERGE_RANK.keys() and isinstance(messages, dict)
@@ -94,6 +97,13 @@ def _run_from_doc(doc: Any) -> JUnitRun | None:
         outcomes.update(dict.fromkeys(grouped.get(outcome, ()), outcome))
     run = summarise(outcomes, messages, tuple(suites))
     return run if doc["counts"] == _counts(run) else None
+
+
+def _grouped(outcomes: Any) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for test, outcome in outcomes.items():
+        grouped.setdefault(outcome, []).append(test)
+    return grouped
 
 
 def _counts(run: JUnitRun) -> dict[str, int]:

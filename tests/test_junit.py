@@ -464,3 +464,14 @@ def test_memory_stays_flat_for_200000_testcases(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert (run.tests, run.failed, len(run.suites)) == (200_000, 200, 200)
     assert peak < 60 * 1024 * 1024
+
+
+def test_summaries_stored_in_the_first_format_are_still_read() -> None:
+    # Ledgers recorded before outcomes were grouped keep working as baselines.
+    first = (b'{"counts":{"errors":0,"failed":1,"flaky":0,"passed":1,"skipped":0,"tests":2},'
+             b'"format":"releasegate.junit-summary/1","messages":{"cbs::b":"boom"},'
+             b'"outcomes":{"cbs::a":"passed","cbs::b":"failed"},"suites":["regression"]}')
+    run = run_from_json(first)
+    assert run.outcomes == {"cbs::a": "passed", "cbs::b": "failed"}
+    assert (run.tests, run.passed, run.failed, run.messages) == (2, 1, 1, {"cbs::b": "boom"})
+    assert run_from_json(run_to_json(run)) == run

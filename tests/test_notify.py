@@ -153,3 +153,31 @@ def test_only_subscribers_of_the_patch_system_are_notified(rg: Cli, inputs: Path
         code, doc = notify(rg, url=hook.url)
     assert code == 0
     assert {d["subscriber"] for d in doc["deliveries"]} == {"retail-banking"}
+
+
+def test_a_partly_refused_mail_is_not_sent_again_to_those_who_got_it(in_test: Cli) -> None:
+    config = in_test.root / "releasegate.yaml"
+    with smtp_server(refuse={"gone@bank.example"}) as smtp:
+        configure(in_test, smtp.port)
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "to: [retail-ops@bank.example]", "to: [retail-ops@bank.example, gone@bank.example]"))
+        git(in_test.root, "commit", "-qam", "two recipients")
+        code, doc = notify(in_test, "--channel", "retail-mail", url="http://127.0.0.1:9/")
+        again, second = notify(in_test, "--channel", "retail-mail", url="http://127.0.0.1:9/")
+        assert code == 3
+        assert "gone@bank.example" in doc["deliveries"][0]["detail"]
+        assert (again, second["deliveries"]) == (0, [])
+        assert [m.rcpt_tos for m in smtp.received] == [("retail-ops@bank.example",)]
+    event = next((in_test.root / "patches" / PATCH / "events").glob("*-notified.yaml"))
+    text = event.read_text(encoding="utf-8")
+    assert "refused:\n- gone@bank.example" in text and "to:\n- retail-ops@bank.example" in text
+
+
+def test_a_detached_checkout_sends_nothing_it_could_not_record(in_test: Cli) -> None:
+    with smtp_server() as smtp, http_server(Answer(200, {"errcode": 0})) as hook:
+        configure(in_test, smtp.port)
+        git(in_test.root, "checkout", "-q", "--detach")
+        result = in_test("notify", PATCH, person="alice", env={"RETAIL_WECOM_URL": hook.url})
+        assert result.exit_code == 2
+        assert "detached HEAD" in result.stderr
+        assert smtp.received == [] and hook.received == []

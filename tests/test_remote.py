@@ -122,3 +122,35 @@ def test_ledger_upstream_reads_the_branch_configuration(shared):
     upstream = Ledger(a.root).upstream()
     assert upstream is not None
     assert (upstream.remote, upstream.merge) == ("origin", "refs/heads/main")
+
+
+def test_a_colleagues_config_change_reaches_the_working_copy_on_sync(shared):
+    a, b, _ = shared
+    config = a.root / "releasegate.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("timezone: UTC",
+                                                                 "timezone: Asia/Shanghai"))
+    git(a.root, "commit", "-qam", "pipeline in Shanghai time")
+    git(a.root, "push", "-q")
+
+    result = b("sync")
+
+    assert result.exit_code == 0, result.output
+    assert "timezone: Asia/Shanghai" in (b.root / "releasegate.yaml").read_text()
+    assert git(b.root, "status", "--porcelain") == ""
+    assert "uncommitted" not in b("status").stderr
+
+
+def test_sync_never_overwrites_a_local_edit_of_a_changed_file(shared):
+    a, b, _ = shared
+    config = a.root / "releasegate.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("timezone: UTC",
+                                                                 "timezone: Asia/Shanghai"))
+    git(a.root, "commit", "-qam", "pipeline in Shanghai time")
+    git(a.root, "push", "-q")
+    mine = b.root / "releasegate.yaml"
+    mine.write_text(mine.read_text(encoding="utf-8") + "# my draft\n")
+
+    assert b("sync").exit_code == 0
+
+    assert mine.read_text(encoding="utf-8").endswith("# my draft\n")
+    assert "timezone: UTC" in mine.read_text(encoding="utf-8")

@@ -79,6 +79,12 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
     from releasegate.actions.notices import default_kind, notice_for
     from releasegate.delivery import deliver, preview
 
+    if not dry_run:
+        # Make sure a delivery can be recorded before anything is sent: a branch to
+        # write on, and the shared ledger's latest outbox.
+        upstream = ledger.upstream()
+        if upstream is not None:
+            ledger.pull(upstream)
     snap = ledger.snapshot()
     pipeline = snap.pipeline()
     state = load_patch(ledger, snap, patch)
@@ -87,6 +93,7 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
                             hint=did_you_mean(channel, pipeline.notice_settings().channels))
     if not dry_run:
         resolve_actor(pipeline, claimed, ledger.store)
+        ledger.require_branch()  # a detached checkout cannot record: refuse before sending
     chosen = kind or default_kind(pipeline, state)
     attempts = []
     for due in due_deliveries(pipeline, state, chosen, channel):
@@ -98,13 +105,22 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
                                     preview(target, due.delivery, notice)))
             continue
         outcome = deliver(target, due.delivery, notice, environ or os.environ)
-        if outcome.ok:
-            _record(ledger, claimed, state.id, due, notice.subject)
+        reached = [a for a in due.delivery.to if a not in outcome.refused]
+        if outcome.ok or (outcome.refused and reached):
+            # Recipients who got it must not get it again; refused ones are named.
+            _record(ledger, claimed, state.id, due, notice.subject, outcome.refused)
         attempts.append(Attempt(due, outcome.ok, outcome.detail))
     return attempts, snap.warnings
 
 
-def _record(ledger: Ledger, claimed: str | None, patch: str, due: Due, subject: str) -> None:
+def subscribed(pipeline: Pipeline, state: PatchState) -> bool:
+    """Whether any subscriber hears about the patch's system."""
+    return any(state.manifest.system in s.systems
+               for s in pipeline.notice_settings().subscribers.values())
+
+
+def _record(ledger: Ledger, claimed: str | None, patch: str, due: Due, subject: str,
+            refused: tuple[str, ...] = ()) -> None:
     def operation(snap: Snapshot) -> Write[None]:
         pipeline = snap.pipeline()
         actor = resolve_actor(pipeline, claimed, ledger.store)
@@ -116,7 +132,9 @@ def _record(ledger: Ledger, claimed: str | None, patch: str, due: Due, subject: 
             "channel": due.delivery.channel, "audience": due.subscriber.audience,
             "lang": due.subscriber.language, "subject": subject}
         if due.delivery.to:
-            data["to"] = list(due.delivery.to)
+            data["to"] = [a for a in due.delivery.to if a not in refused]
+        if refused:
+            data["refused"] = list(refused)
         return append_event(state, actor, "notified", None, data,
                             f"notified {due.label} ({due.kind})", result=None)
 

@@ -70,10 +70,13 @@ def _emit(data: bytes, output: Path | None) -> None:
 @click.option("--channel", help="Deliver only through this channel.")
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record "
               "nothing.")
+@click.option("--kind", type=click.Choice(["upcoming", "released", "rolled-back"]),
+              help="Which notice (default: from the patch's state).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.pass_obj
-def notify(obj: Context, patch_id: str, channel: str | None, dry_run: bool, fmt: str) -> int:
+def notify(obj: Context, patch_id: str, channel: str | None, dry_run: bool, kind: str | None,
+           fmt: str) -> int:
     """Deliver patch ID's due notices to its subscribers, each exactly once.
 
     Exit 0 when everything due was delivered (or nothing was due); 3 when a delivery
@@ -85,7 +88,7 @@ def notify(obj: Context, patch_id: str, channel: str | None, dry_run: bool, fmt:
     from releasegate.errors import EXIT_OK, EXIT_TRANSIENT
 
     attempts, warnings = deliver_notices(obj.ledger(), obj.person, patch_id, channel=channel,
-                                         dry_run=dry_run)
+                                         dry_run=dry_run, kind=kind)
     warn(warnings)
     if fmt == "json":
         click.echo(json.dumps({"patch": patch_id, "dry_run": dry_run, "deliveries": [
@@ -93,11 +96,12 @@ def notify(obj: Context, patch_id: str, channel: str | None, dry_run: bool, fmt:
              "channel": a.due.delivery.channel, "to": list(a.due.delivery.to), "ok": a.ok,
              "detail": a.detail} for a in attempts]}, ensure_ascii=False, indent=2))
     elif not attempts:
-        click.echo(f"nothing due for {patch_id}: every notice was delivered")
+        click.echo(f"nothing due for {patch_id}: every subscriber of its system has this "
+                   "notice, or none is configured (notices.subscribers)")
     for attempt in attempts if fmt == "text" else ():
         mark = "would send" if dry_run else ("sent" if attempt.ok else "FAILED")
         click.echo(f"{mark}: {attempt.due.kind} notice to {attempt.due.label}"
-                   + ("" if attempt.ok and not dry_run else f" ({attempt.detail})"))
+                   + ("" if attempt.ok else f" ({attempt.detail})"))
         if attempt.preview:
             click.echo("  " + attempt.preview.replace("\n", "\n  "))
     return EXIT_OK if all(a.ok for a in attempts) else EXIT_TRANSIENT
