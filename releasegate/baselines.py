@@ -112,9 +112,12 @@ def _index_patches(snap: Snapshot, patches: list[str], trees: dict[str, str]) ->
                                                 "0001-submitted.yaml"))]
     blobs = snap.store.read_blobs(listing[p].sha for p in wanted)
     events = {p: parse_event(p, blobs[listing[p].sha], None, chained=False) for p in wanted}
+    by_patch: dict[str, dict[str, Event]] = {}
+    for path, event in events.items():
+        by_patch.setdefault(path.split("/")[1], {})[path] = event
     index: Index = {}
     for patch in patches:
-        mine = {p: e for p, e in events.items() if p.startswith(f"{PATCHES}/{patch}/")}
+        mine = by_patch.get(patch, {})
         submitted = mine.get(f"{PATCHES}/{patch}/events/0001-submitted.yaml")
         system = str(submitted.data.get("system", "")) if submitted else ""
         index[patch] = (trees[patch], system, tuple(_shipped(patch, mine)))

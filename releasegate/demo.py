@@ -151,8 +151,26 @@ def run_demo(directory: Path, *, force: bool = False,
     say("\n== 7. The board")
     board, _ = status_board(ledger)
     say(_indent(board_text(board)))
+    _publish(ledger, say, root / "site")
     _next_steps(ledger, say)
     return ledger
+
+
+def _publish(ledger: Ledger, say: Callable[[str], None], site: Path) -> None:
+    from releasegate.actions.notices import notice_for
+    from releasegate.actions.publish import publish_site
+
+    say("\n== 8. The notice board: a static site for the intranet (it opens from disk too)")
+    published, _ = publish_site(ledger, site)
+    say(f"   {published.index}")
+    say(f"   {len(published.written)} files: every notice in Chinese and English, the "
+        "environment board, Atom feeds")
+    say(f"\n== 9. What the business units read about {PATCH}")
+    for lang in ("zh-CN", "en"):
+        notice, _ = notice_for(ledger, PATCH, audience="business", lang=lang)
+        say(f"   --- {lang} ---")
+        say(_indent("\n".join(line for line in notice.markdown.splitlines()
+                               if line.strip() and line.strip() != "---")))
 
 
 def _vendor_drop(root: Path) -> Path:

@@ -71,6 +71,7 @@ class Snapshot:
     head: str | None
     warnings: list[str] = field(default_factory=list)
     _entries: dict[str, Entry] = field(default_factory=dict)
+    _under: dict[str, list[str]] = field(default_factory=dict)  # folder -> files below it
     _loaded: set[str] = field(default_factory=set)
     _blobs: dict[str, bytes] = field(default_factory=dict)
     _pipeline: Pipeline | None = None
@@ -84,9 +85,20 @@ class Snapshot:
             self._loaded.update(p.rstrip("/") for p in wanted)
             return
         found = self.store.list_tree(self.head, wanted)
-        self._entries.update(found)
+        self._add_entries(found)
         self._loaded.update(p.rstrip("/") for p in wanted)
         self._read_blobs([e.sha for p, e in found.items() if "/evidence/" not in p])
+
+    def _add_entries(self, found: Mapping[str, Entry]) -> None:
+        # Indexed by every folder above each file, so listing a folder does not scan
+        # every entry (on 1,000 patches that scan made whole-ledger views quadratic).
+        for path, entry in found.items():
+            if path in self._entries:
+                continue
+            self._entries[path] = entry
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                self._under.setdefault("/".join(parts[:i]), []).append(path)
 
     def _read_blobs(self, shas: Sequence[str]) -> None:
         missing = [sha for sha in shas if sha not in self._blobs]
@@ -99,8 +111,8 @@ class Snapshot:
 
     def paths(self, prefix: str) -> list[str]:
         self.prefetch([prefix])
-        lead = prefix.rstrip("/") + "/"
-        return [p for p in self._entries if p.startswith(lead) or p == prefix]
+        folder = prefix.rstrip("/")
+        return [folder] if folder in self._entries else list(self._under.get(folder, ()))
 
     def read(self, path: str) -> bytes | None:
         self.prefetch([path])

@@ -120,9 +120,9 @@ def cli(ctx: click.Context, ledger: str | None, person: str | None) -> None:
 
 
 def _register() -> None:
-    from releasegate.cli import evidence, gate, notices, patch, setup, views
+    from releasegate.cli import evidence, gate, notices, patch, publish, setup, views
 
-    for module in (setup, patch, evidence, gate, views, notices):
+    for module in (setup, patch, evidence, gate, views, notices, publish):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from releasegate import __version__
 from releasegate.model import Pipeline
-from releasegate.notices.context import Report
+from releasegate.notices.context import NoticeContext, Report
 from releasegate.site import (
+    FEED_ENTRIES,
     PHRASES,
     board_path,
     feed_path,
@@ -30,12 +31,21 @@ from releasegate.site import (
     relative,
     site_phrase,
 )
-from releasegate.site.model import Column, OnTheWay, Row
+from releasegate.site.feeds import Feed, FeedEntry, build_feed
+from releasegate.site.model import (
+    Column,
+    OnTheWay,
+    Row,
+    columns,
+    index_rows,
+    latest_stamp,
+    local_time,
+    on_the_way,
+)
 from releasegate.state import PatchState
 
 if TYPE_CHECKING:
-    import jinja2
-
+    from releasegate.actions.views import Board
     from releasegate.ledger import Snapshot
 
 STATIC = ("site.css", "site.js")
@@ -50,6 +60,15 @@ class NoticeHtml:
     subject: str
     business: str
     technical: str
+
+
+@dataclass(frozen=True)
+class PatchPage:
+    """A patch's page in one language, with what its feed entry needs."""
+
+    html: bytes
+    subject: str
+    business: str
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,7 @@ class SiteRenderer:
         from releasegate.notices.render import _Templates
 
         self.pipeline = pipeline
-        self.languages = pipeline.notices.languages
+        self.languages = pipeline.notice_settings().languages
         # render_notice builds its jinja2 environment anew for every notice (about
         # 25 ms each); sharing one across a publish compiles each template once.
         self._notices = _Templates(snap)
@@ -92,7 +111,7 @@ class SiteRenderer:
                           technical=technical_part(self._fragment("technical", technical,
                                                                   lang)))
 
-    def _fragment(self, audience: str, notice: Any, lang: str) -> str:
+    def _fragment(self, audience: str, notice: NoticeContext, lang: str) -> str:
         from releasegate.notices.render import _translator, tidy
 
         values = {"notice": notice, "t": _translator(lang)}
@@ -115,8 +134,8 @@ class SiteRenderer:
         """The list of every notice, newest first, with its filters and feeds."""
         envs = [(name, label) for name, label in _env_choices(self.pipeline, lang)
                 if any(r.env == name for r in rows)]
-        feeds = [(None, feed_path(None, lang, self.languages))]
-        feeds += [(s, feed_path(s, lang, self.languages)) for s in systems]
+        feeds = [(system, feed_path(system, lang, self.languages))
+                 for system in [None, *systems]]
         return self._page("index.html.j2", index_path(lang, self.languages), lang,
                           lambda other: index_path(other, self.languages), rows=rows,
                           systems=systems, envs=envs, latest=latest, feeds=feeds,
@@ -164,6 +183,68 @@ def technical_part(fragment: str) -> str:
         if depth == 0:
             return fragment[start:tag.end()] + "\n"
     return fragment
+
+
+# -- the whole site ---------------------------------------------------------------------
+
+def site_files(renderer: SiteRenderer, board: Board, pages: dict[tuple[str, str], PatchPage],
+               ledger_id: str) -> dict[str, bytes]:
+    """Every file of the site by its path: static files, and per language the index,
+    the board, the patch pages and the feeds; `board.json` once."""
+    from releasegate.render import board_json
+
+    files = static_files()
+    states = [view.state for view in board.patches]
+    for lang in renderer.languages:
+        files.update(_language_files(renderer, board, pages, lang, ledger_id))
+        files.update({patch_path(s.id, lang, renderer.languages): pages[(s.id, lang)].html
+                      for s in states})
+    doc = json.dumps(board_json(board), ensure_ascii=False, indent=2)
+    files["board.json"] = doc.encode("utf-8") + b"\n"
+    return files
+
+
+def _language_files(renderer: SiteRenderer, board: Board,
+                    pages: dict[tuple[str, str], PatchPage], lang: str,
+                    ledger_id: str) -> dict[str, bytes]:
+    from releasegate.actions.notices import default_kind
+
+    pipeline, languages = renderer.pipeline, renderer.languages
+    states = [view.state for view in board.patches]
+    kinds = {s.id: default_kind(pipeline, s) for s in states}
+    rows = index_rows(pipeline, states, kinds, lang)
+    systems = sorted({r.system for r in rows})
+    latest = local_time(pipeline, rows[0].updated) if rows else None
+    files = {
+        index_path(lang, languages): renderer.index_page(rows, lang, systems=systems,
+                                                          latest=latest),
+        board_path(lang, languages): renderer.board_page(columns(board, lang),
+                                                          on_the_way(board, lang), lang)}
+    by_id = {s.id: s for s in states}
+    for system in [None, *systems]:
+        chosen = [r for r in rows if system is None or r.system == system][:FEED_ENTRIES]
+        path = feed_path(system, lang, languages)
+        entries = [_feed_entry(by_id[r.patch], r, pages[(r.patch, lang)], path, renderer,
+                               lang) for r in chosen]
+        files[path] = build_feed(_feed(system, lang, path, renderer), entries, ledger_id)
+    return files
+
+
+def _feed(system: str | None, lang: str, path: str, renderer: SiteRenderer) -> Feed:
+    title = (site_phrase(lang, "feed.title.all") if system is None
+             else site_phrase(lang, "feed.title.system", system=system))
+    return Feed(key="all" if system is None else f"system:{system}", lang=lang, title=title,
+                author=site_phrase(lang, "site.author"),
+                index_href=relative(index_path(lang, renderer.languages), path),
+                self_href=relative(path, path))
+
+
+def _feed_entry(state: PatchState, row: Row, page: PatchPage, path: str,
+                renderer: SiteRenderer, lang: str) -> FeedEntry:
+    return FeedEntry(patch=state.id, kind=row.kind, system=row.system, title=page.subject,
+                     updated=latest_stamp(state), published=state.events[0].at,
+                     href=relative(patch_path(state.id, lang, renderer.languages), path),
+                     html=page.business)
 
 
 # -- package files ---------------------------------------------------------------------

@@ -1,0 +1,36 @@
+"""publish: write the notice board, a static web site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from releasegate.cli.main import Context
+from releasegate.cli.output import FORMAT, emit_json, warn
+
+
+@click.command("publish")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+@FORMAT
+@click.pass_obj
+def publish(obj: Context, directory: Path, fmt: str) -> int:
+    """Write the notice board into DIR: every notice in each language, the environment
+    board and Atom feeds, as a static site that any web server can host or that opens
+    from disk. Only files whose content changed are written; DIR's other files are
+    left alone."""
+    from releasegate.actions.publish import publish_site
+
+    published, warnings = publish_site(obj.ledger(), directory)
+    warn(warnings)
+    if fmt == "json":
+        emit_json(published.to_dict())
+        return 0
+    click.echo(str(published.index))
+    click.echo(f"{len(published.written)} written, {published.unchanged} unchanged, "
+               f"{len(published.removed)} removed ({published.patches} patches in "
+               f"{' and '.join(published.languages)}; {published.rendered} rendered anew)")
+    return 0
+
+
+COMMANDS = [publish]
