@@ -27,12 +27,18 @@ _INDEX = "baselines.pickle"
 Index = dict[str, tuple[str, str, tuple[BaselineRef, ...]]]  # patch -> (tree, system, shipped)
 
 
-def load_runs(snap: Snapshot, patch: str, files: Sequence[str]) -> JUnitRun:
+def _summary_paths(patch: str, files: Sequence[str]) -> list[str]:
+    return [f"{PATCHES}/{patch}/evidence/{sha}.json" for sha in files]
+
+
+def load_runs(snap: Snapshot, patch: str, files: Sequence[str],
+              found: dict[str, bytes] | None = None) -> JUnitRun:
     """The merged per-test outcomes stored for a recording's evidence files."""
     from releasegate.runs import merge_runs, run_from_json
 
-    paths = [f"{PATCHES}/{patch}/evidence/{sha}.json" for sha in files]
-    found = snap.read_many(paths)
+    paths = _summary_paths(patch, files)
+    if found is None:
+        found = snap.read_many(paths)
     runs = []
     for path in paths:
         if path not in found:
@@ -52,10 +58,15 @@ def recording_files(recording: TestRecording) -> tuple[str, ...]:
 def suite_results(ledger: Ledger, snap: Snapshot, state: PatchState,
                   recording: TestRecording) -> SuiteResults:
     """A recording's outcomes, with the baseline of its suite and that baseline's outcomes."""
-    run = load_runs(snap, state.id, recording_files(recording))
     baseline = find_baseline(ledger, snap, state.manifest.system, recording.env,
                              recording.suite, exclude=state.id)
-    baseline_run = (load_runs(snap, baseline.patch, baseline.files)
+    files = recording_files(recording)
+    wanted = _summary_paths(state.id, files)  # both runs' summaries in one git process
+    if baseline is not None:
+        wanted += _summary_paths(baseline.patch, baseline.files)
+    found = snap.read_many(wanted)
+    run = load_runs(snap, state.id, files, found)
+    baseline_run = (load_runs(snap, baseline.patch, baseline.files, found)
                     if baseline is not None else None)
     return SuiteResults(recording.env, recording.suite, run, recording.event.path, baseline,
                         baseline_run)

@@ -63,6 +63,17 @@ class GitStore:
         out = self.run("symbolic-ref", "-q", "HEAD", check=False).decode().strip()
         return out or None
 
+    def head_and_branch(self) -> tuple[str | None, str | None]:
+        """HEAD's commit and branch with one git process; the branch is None when
+        detached, the commit None on a branch without commits yet."""
+        proc = subprocess.run(["git", "-C", str(self.root), "rev-parse", "HEAD",
+                               "--symbolic-full-name", "HEAD"], capture_output=True,
+                              env={**os.environ, **_GIT_ENV})
+        lines = proc.stdout.decode().split()
+        if proc.returncode == 0 and len(lines) == 2:
+            return lines[0], (lines[1] if lines[1].startswith("refs/") else None)
+        return None, self.branch_ref()
+
     def resolve(self, ref: str) -> str | None:
         out = self.run("rev-parse", "-q", "--verify", f"{ref}^{{commit}}", check=False)
         return out.decode().strip() or None
@@ -121,6 +132,25 @@ class GitStore:
 
     def is_unborn_checkout(self) -> bool:
         return not (self.root / ".git" / "index").exists()
+
+    def read_paths(self, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
+        """The files at `paths` in `commit`, in one git process, without listing the
+        tree first; paths that do not exist there are left out."""
+        if not paths:
+            return {}
+        names = "".join(f"{commit}:{path}\n" for path in paths).encode("utf-8")
+        out = self.run("cat-file", "--batch", input=names)
+        found, pos = {}, 0
+        for path in paths:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split(b" ")
+            if len(header) != 3 or header[1] != b"blob":
+                pos = end + 1
+                continue
+            size = int(header[2])
+            found[path] = out[end + 1:end + 1 + size]
+            pos = end + 2 + size
+        return found
 
     def config_value(self, key: str) -> str | None:
         out = self.run("config", "--get", key, check=False).decode().strip()

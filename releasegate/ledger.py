@@ -77,9 +77,10 @@ class Snapshot:
     _pipeline: Pipeline | None = None
     memo: dict[str, Any] = field(default_factory=dict)  # derived views, once per snapshot
 
-    def prefetch(self, prefixes: Sequence[str]) -> None:
+    def prefetch(self, prefixes: Sequence[str], *, read: bool = True) -> None:
         """List everything under `prefixes` and read its small files, with two git
-        processes; raw evidence (possibly large) is read only when asked for."""
+        processes; raw evidence (possibly large) is read only when asked for, and
+        nothing is read with `read=False`."""
         wanted = [p for p in prefixes if not self._covered(p)]
         if not wanted or self.head is None:
             self._loaded.update(p.rstrip("/") for p in wanted)
@@ -87,7 +88,8 @@ class Snapshot:
         found = self.store.list_tree(self.head, wanted)
         self._add_entries(found)
         self._loaded.update(p.rstrip("/") for p in wanted)
-        self._read_blobs([e.sha for p, e in found.items() if "/evidence/" not in p])
+        if read:
+            self._read_blobs([e.sha for p, e in found.items() if "/evidence/" not in p])
 
     def _add_entries(self, found: Mapping[str, Entry]) -> None:
         # Indexed by every folder above each file, so listing a folder does not scan
@@ -124,10 +126,9 @@ class Snapshot:
 
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes]:
         """Several files at once (one git process); missing ones are left out."""
-        self.prefetch(paths)
-        entries = {p: self._entries[p] for p in paths if p in self._entries}
-        self._read_blobs([e.sha for e in entries.values()])
-        return {p: self._blobs[e.sha] for p, e in entries.items()}
+        if self.head is None:
+            return {}
+        return self.store.read_paths(self.head, list(dict.fromkeys(paths)))
 
     def entry(self, path: str) -> Entry | None:
         self.prefetch([path])
@@ -177,7 +178,7 @@ def git_blob_id(data: bytes) -> str:
 
 
 def _load_pipeline(snap: Snapshot) -> Pipeline:
-    snap.prefetch([CONFIG_FILE, CHECKLISTS])
+    snap.prefetch([CONFIG_FILE, CHECKLISTS], read=False)  # a cached pipeline needs ids only
     config = snap.entry(CONFIG_FILE)
     if config is None:
         raise UsageError(f"{CONFIG_FILE} is not committed in {snap.store.root}",
@@ -280,9 +281,10 @@ class Ledger:
 
     def snapshot(self) -> Snapshot:
         """The committed state at the branch head (or the detached HEAD, for reading)."""
-        if self._ref is None and self.store.branch_ref() is None:
-            return Snapshot(self.store, self.store.resolve("HEAD"))
-        return Snapshot(self.store, self.store.resolve(self.ref))
+        if self._ref is None:
+            head, self._ref = self.store.head_and_branch()  # None: detached, read-only
+            return Snapshot(self.store, head)
+        return Snapshot(self.store, self.store.resolve(self._ref))
 
     def resolve_patch(self, snap: Snapshot, patch: str) -> str:
         """The patch id as recorded, found case-insensitively; NotFoundError otherwise."""
