@@ -125,10 +125,16 @@ class Snapshot:
         return self._blobs[entry.sha]
 
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes]:
-        """Several files at once (one git process); missing ones are left out."""
+        """Several files at once (one git process, none for files read before);
+        missing ones are left out."""
         if self.head is None:
             return {}
-        return self.store.read_paths(self.head, list(dict.fromkeys(paths)))
+        files: dict[str, bytes | None] = self.memo.setdefault("files", {})
+        unread = [p for p in dict.fromkeys(paths) if p not in files]
+        if unread:
+            found = self.store.read_paths(self.head, unread)
+            files.update({p: found.get(p) for p in unread})
+        return {p: data for p in paths if (data := files.get(p)) is not None}
 
     def entry(self, path: str) -> Entry | None:
         self.prefetch([path])

@@ -46,6 +46,12 @@ def fold_patch(snap: Snapshot, pid: str) -> PatchState:
     return state
 
 
+def cached_state(snap: Snapshot, tree: str) -> bool:
+    """Whether the state of the patch folder `tree` is in the cache."""
+    cache = _state_cache(snap, tree)
+    return cache is not None and cache.exists()
+
+
 def _state_cache(snap: Snapshot, tree: str | None) -> Path | None:
     git_dir = snap.store.root / ".git"
     if tree is None or not git_dir.is_dir():

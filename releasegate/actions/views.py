@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from releasegate.actions.common import fold_patch, load_patch
+from releasegate.actions.common import cached_state, fold_patch, load_patch
 from releasegate.actions.gate import verdict_for
 from releasegate.errors import ReleasegateError
+from releasegate.events import PATCHES
 from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot
 from releasegate.model import Pipeline, Verdict, text_in
 from releasegate.state import PatchState
@@ -15,7 +16,10 @@ from releasegate.state import PatchState
 
 def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
     """Every patch's state (each folded once per version of its folder)."""
-    return [fold_patch(snap, pid) for pid in sorted(snap.patch_trees())]
+    trees = snap.patch_trees()
+    missing = [f"{PATCHES}/{pid}" for pid, tree in trees.items() if not cached_state(snap, tree)]
+    snap.prefetch(missing)  # the patches not folded before: read in two git processes
+    return [fold_patch(snap, pid) for pid in sorted(trees)]
 
 
 @dataclass(frozen=True)
