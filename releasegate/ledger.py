@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from releasegate import __version__
-from releasegate.cache import read_cache, write_cache
 from releasegate.errors import (
     ContentionError,
     InputError,
@@ -34,7 +32,7 @@ from releasegate.events import (  # re-exported: the ledger's file format
     seq_of,
 )
 from releasegate.gitstore import ZERO, Entry, GitStore, Identity
-from releasegate.model import ChecklistTemplate, Event, Pipeline
+from releasegate.model import Event, Pipeline
 
 CONFIG_FILE = "releasegate.yaml"
 CHECKLISTS = "checklists"
@@ -163,7 +161,9 @@ class Snapshot:
     def pipeline(self) -> Pipeline:
         """The committed pipeline with its checklist templates, validated."""
         if self._pipeline is None:
-            self._pipeline = _load_pipeline(self)
+            from releasegate.committed import load_pipeline
+
+            self._pipeline = load_pipeline(self)
         return self._pipeline
 
     def events(self, patch: str) -> list[Event]:
@@ -183,64 +183,10 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def _load_pipeline(snap: Snapshot) -> Pipeline:
-    snap.prefetch([CONFIG_FILE, CHECKLISTS], read=False)  # a cached pipeline needs ids only
-    config = snap.entry(CONFIG_FILE)
-    if config is None:
-        raise UsageError(f"{CONFIG_FILE} is not committed in {snap.store.root}",
-                         hint="commit it with git, or run `releasegate init`")
-    template_paths = sorted(p for p in snap.paths(CHECKLISTS) if p.endswith(".yaml"))
-    key_src = "\n".join([__version__, config.sha,
-                         *(f"{p} {snap.entry(p).sha}" for p in template_paths)])  # type: ignore[union-attr]
-    cache = _cache_file(snap.store.root, hashlib.sha1(key_src.encode()).hexdigest())
-    _warn_uncommitted(snap, [CONFIG_FILE, *template_paths])
-    cached = read_cache(cache)
-    if isinstance(cached, Pipeline):
-        return cached
-    from releasegate.config import parse_pipeline, parse_template
-    from releasegate.yamlio import load_yaml
-
-    templates: dict[str, ChecklistTemplate] = {}
-    for path in template_paths:
-        raw = snap.read(path)
-        assert raw is not None
-        template = parse_template(load_yaml(raw, path))
-        stem = path.rsplit("/", 1)[-1].removesuffix(".yaml")
-        if template.id != stem:
-            raise InputError(f"template id '{template.id}' does not match its file name",
-                             file=path, key="id", hint=f"set id: {stem}", code="config")
-        templates[template.id] = template
-    raw_config = snap.read(CONFIG_FILE)
-    assert raw_config is not None
-    pipeline = parse_pipeline(load_yaml(raw_config, CONFIG_FILE), templates)
-    write_cache(cache, pipeline)
-    return pipeline
-
-
 def _same_content(target: Path, data: bytes | Path) -> bool:
     if isinstance(data, Path):
         return filecmp.cmp(target, data, shallow=False)
     return target.stat().st_size == len(data) and target.read_bytes() == data
-
-
-def _cache_file(root: Path, key: str) -> Path | None:
-    git_dir = root / ".git"
-    return git_dir / "releasegate" / f"pipeline-{key}.pickle" if git_dir.is_dir() else None
-
-
-def _warn_uncommitted(snap: Snapshot, committed: Sequence[str]) -> None:
-    root = snap.store.root
-    on_disk = [CONFIG_FILE, *(f"{CHECKLISTS}/{p.name}" for p in
-                              sorted((root / CHECKLISTS).glob("*.yaml")))]
-    for path in dict.fromkeys([*committed, *on_disk]):
-        entry = snap.entry(path)
-        try:
-            current = git_blob_id((root / path).read_bytes())
-        except OSError:
-            current = None
-        if entry is None or current != entry.sha:
-            snap.warnings.append(f"uncommitted changes in {path} are ignored; "
-                                 "commit them to apply")
 
 
 class Ledger:

@@ -1,0 +1,73 @@
+"""The committed pipeline: releasegate.yaml and the checklist templates, validated once
+per version of those files and cached under .git; uncommitted edits are warned about."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from releasegate import __version__
+from releasegate.cache import read_cache, write_cache
+from releasegate.errors import InputError, UsageError
+from releasegate.ledger import CHECKLISTS, CONFIG_FILE, git_blob_id
+from releasegate.model import ChecklistTemplate, Pipeline
+
+if TYPE_CHECKING:
+    from releasegate.ledger import Snapshot
+
+
+def load_pipeline(snap: Snapshot) -> Pipeline:
+    """The pipeline as committed at the snapshot, from the cache when unchanged."""
+    snap.prefetch([CONFIG_FILE, CHECKLISTS], read=False)  # a cached pipeline needs ids only
+    config = snap.entry(CONFIG_FILE)
+    if config is None:
+        raise UsageError(f"{CONFIG_FILE} is not committed in {snap.store.root}",
+                         hint="commit it with git, or run `releasegate init`")
+    template_paths = sorted(p for p in snap.paths(CHECKLISTS) if p.endswith(".yaml"))
+    key_src = "\n".join([__version__, config.sha,
+                         *(f"{p} {snap.entry(p).sha}" for p in template_paths)])  # type: ignore[union-attr]
+    cache = _cache_file(snap.store.root, hashlib.sha1(key_src.encode()).hexdigest())
+    _warn_uncommitted(snap, [CONFIG_FILE, *template_paths])
+    cached = read_cache(cache)
+    if isinstance(cached, Pipeline):
+        return cached
+    from releasegate.config import parse_pipeline, parse_template
+    from releasegate.yamlio import load_yaml
+
+    templates: dict[str, ChecklistTemplate] = {}
+    for path in template_paths:
+        raw = snap.read(path)
+        assert raw is not None
+        template = parse_template(load_yaml(raw, path))
+        stem = path.rsplit("/", 1)[-1].removesuffix(".yaml")
+        if template.id != stem:
+            raise InputError(f"template id '{template.id}' does not match its file name",
+                             file=path, key="id", hint=f"set id: {stem}", code="config")
+        templates[template.id] = template
+    raw_config = snap.read(CONFIG_FILE)
+    assert raw_config is not None
+    pipeline = parse_pipeline(load_yaml(raw_config, CONFIG_FILE), templates)
+    write_cache(cache, pipeline)
+    return pipeline
+
+
+def _cache_file(root: Path, key: str) -> Path | None:
+    git_dir = root / ".git"
+    return git_dir / "releasegate" / f"pipeline-{key}.pickle" if git_dir.is_dir() else None
+
+
+def _warn_uncommitted(snap: Snapshot, committed: Sequence[str]) -> None:
+    root = snap.store.root
+    on_disk = [CONFIG_FILE, *(f"{CHECKLISTS}/{p.name}" for p in
+                              sorted((root / CHECKLISTS).glob("*.yaml")))]
+    for path in dict.fromkeys([*committed, *on_disk]):
+        entry = snap.entry(path)
+        try:
+            current = git_blob_id((root / path).read_bytes())
+        except OSError:
+            current = None
+        if entry is None or current != entry.sha:
+            snap.warnings.append(f"uncommitted changes in {path} are ignored; "
+                                 "commit them to apply")
