@@ -129,7 +129,10 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
 def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
                  files: Sequence[Path], suite: str | None = None) -> tuple[Recorded, list[str]]:
     """Record JUnit results that ran in `env` for the patch's current digest."""
-    from releasegate.junit import merge_runs, parse_junit, run_to_json
+    import tempfile
+
+    from releasegate.junit import merge_runs, parse_junit
+    from releasegate.runs import write_run_json
 
     if not files:
         raise InputError("no JUnit files given", code="usage")
@@ -139,14 +142,22 @@ def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
             ledger.store.prehash(path)  # git stores the raw file while Python parses it
     runs = [parse_junit(f, display_name=str(f)) for f in files]
     merged = merge_runs(runs)
+    counts = {k: getattr(merged, k) for k in COUNT_KEYS}
+    del merged
     stored: dict[str, Any] = {}
     listed = []
+    # Summaries go to files that git stores from disk: a large run's summary is never
+    # held in memory whole.
+    scratch = tempfile.TemporaryDirectory(prefix="releasegate-")
     for path, run in zip(files, runs, strict=True):
         sha, size = file_sha256(path)
         listed.append({"name": path.name, "sha256": sha, "size": size})
         stored[f"evidence/{sha}.xml"] = path
-        stored[f"evidence/{sha}.json"] = run_to_json(run)
-    counts = {k: getattr(merged, k) for k in COUNT_KEYS}
+        summary = Path(scratch.name) / f"{sha}.json"
+        with summary.open("w", encoding="utf-8") as out:
+            write_run_json(run, out)
+        stored[f"evidence/{sha}.json"] = summary
+    runs.clear()
 
     def operation(snap: Snapshot) -> Write[Recorded]:
         pipeline = snap.pipeline()
@@ -168,7 +179,10 @@ def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
                                              **counts}))
 
     recorded: Recorded
-    recorded, warnings = ledger.transact(operation)
+    try:
+        recorded, warnings = ledger.transact(operation)
+    finally:
+        scratch.cleanup()
     if counts["tests"] - counts["skipped"] <= 0:
         warnings.append(f"{suite}: nothing executed ({counts['tests']} tests, "
                         f"{counts['skipped']} skipped); the tests condition will fail")
