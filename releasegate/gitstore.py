@@ -213,10 +213,31 @@ class GitStore:
     def build_tree(self, base: str | None, changes: Mapping[str, str]) -> str:
         """A new tree: `base` with each path in `changes` set to the given blob.
 
-        Only the trees on the changed paths are rebuilt, so the cost does not grow
-        with the size of the ledger.
+        Only the trees on the changed paths are rebuilt, listed with one git process,
+        so the cost does not grow with the size of the ledger.
         """
-        entries = self.list_tree(base, recursive=False) if base else {}
+        folders = {""}
+        for path in changes:
+            parts = path.split("/")[:-1]
+            folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        listing = self._list_folders(base, folders) if base else {}
+        return self._build(listing, "", changes)
+
+    def _list_folders(self, commit: str, folders: set[str]) -> dict[str, dict[str, Entry]]:
+        # One ls-tree for every folder on the changed paths: "." is the root, a
+        # trailing slash lists a folder's entries. A folder that is itself listed
+        # shows its entries in place of its own; it is rebuilt anyway.
+        specs = sorted("." if f == "" else f + "/" for f in folders)
+        found: dict[str, dict[str, Entry]] = {f: {} for f in folders}
+        for path, entry in self.list_tree(commit, specs, recursive=False).items():
+            parent, _, name = path.rpartition("/")
+            if parent in found:
+                found[parent][name] = entry
+        return found
+
+    def _build(self, listing: Mapping[str, Mapping[str, Entry]], folder: str,
+               changes: Mapping[str, str]) -> str:
+        entries = dict(listing.get(folder, {}))
         files: dict[str, str] = {}
         subtrees: dict[str, dict[str, str]] = {}
         for path, sha in changes.items():
@@ -228,12 +249,11 @@ class GitStore:
         for name, sha in files.items():
             entries[name] = Entry("100644", "blob", sha)
         for name, sub in subtrees.items():
-            old = entries.get(name)
-            old_tree = old.sha if old is not None and old.type == "tree" else None
-            entries[name] = Entry("040000", "tree", self.build_tree(old_tree, sub))
-        listing = b"".join(f"{e.mode} {e.type} {e.sha}\t".encode() + name.encode() + b"\0"
+            below = f"{folder}/{name}" if folder else name
+            entries[name] = Entry("040000", "tree", self._build(listing, below, sub))
+        records = b"".join(f"{e.mode} {e.type} {e.sha}\t".encode() + name.encode() + b"\0"
                            for name, e in sorted(entries.items()))
-        return self._call("mktree", "-z", stdin=listing).strip()
+        return self._call("mktree", "-z", stdin=records).strip()
 
     def commit(self, tree: str, parent: str | None, message: str, who: Identity) -> str:
         """A commit of `tree` on top of `parent`, authored by `who`."""

@@ -5,6 +5,8 @@ the ledger is found where the person means it to be."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from releasegate.actions.gate import promote
 from releasegate.actions.patches import submit_patch
 from releasegate.actions.setup import init_ledger
 from releasegate.errors import UsageError
-from releasegate.gitstore import GitStore
+from releasegate.gitstore import GitStore, init_repository
 from releasegate.ledger import Ledger, Snapshot
 from tests.helpers import PATCH, Cli, answers_file, fingerprint, git, junit_file, write_manifest
 
@@ -205,3 +207,29 @@ def test_discovery_never_falls_back_from_a_wrong_location(tmp_path: Path) -> Non
     with pytest.raises(UsageError) as nowhere:
         Ledger.discover(None, {}, elsewhere)
     assert nowhere.value.code == "no-ledger"
+
+
+def test_trees_built_along_changed_paths_equal_what_git_itself_builds(
+        tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    store = init_repository(root)
+    files = {"releasegate.yaml": b"a\n", "checklists/intake.yaml": b"b\n",
+             "patches/P-1/patch.yaml": b"c\n", "patches/P-1/events/0001-submitted.yaml": b"d\n"}
+    tree = store.build_tree(None, {p: store.write_blob(d) for p, d in files.items()})
+    more = {"patches/P-1/events/0002-checklist.yaml": b"e\n",
+            "patches/P-2/events/0001-submitted.yaml": b"f\n",
+            "patches/P-1/evidence/abc.json": b"g\n", "top.txt": b"h\n"}
+    grown = store.build_tree(tree, {p: store.write_blob(d) for p, d in more.items()})
+
+    # git's own index, fed every file, must give the very same tree id
+    index = tmp_path / "index"
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    for path, data in {**files, **more}.items():
+        sha = GitStore(root).write_blob(data)
+        subprocess.run(["git", "-C", str(root), "update-index", "--add", "--cacheinfo",
+                        f"100644,{sha},{path}"], check=True, env=env)
+    expected = subprocess.run(["git", "-C", str(root), "write-tree"], check=True, env=env,
+                              capture_output=True, text=True).stdout.strip()
+    assert grown == expected
+    subprocess.run(["git", "-C", str(root), "fsck", "--strict", "--no-dangling"], check=True,
+                   capture_output=True)
