@@ -152,6 +152,17 @@ class GitStore:
             pos = end + 2 + size
         return found
 
+    def config_values(self, prefix: str) -> dict[str, str]:
+        """Every git configuration value whose key starts with `prefix`, in one process."""
+        pattern = "^" + prefix.replace(".", "\\.")
+        out = self.run("config", "-z", "--get-regexp", pattern, check=False)
+        values = {}
+        for record in out.split(b"\0"):
+            if record:
+                key, _, value = record.decode("utf-8", "replace").partition("\n")
+                values[key] = value
+        return values
+
     def config_value(self, key: str) -> str | None:
         out = self.run("config", "--get", key, check=False).decode().strip()
         return out or None

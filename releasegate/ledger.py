@@ -305,8 +305,9 @@ class Ledger:
     def upstream(self) -> Upstream | None:
         """The remote branch this ledger shares, when git has one configured."""
         branch = self.ref.removeprefix("refs/heads/")
-        remote = self.store.config_value(f"branch.{branch}.remote")
-        merge = self.store.config_value(f"branch.{branch}.merge")
+        settings = self.store.config_values(f"branch.{branch}.")
+        remote = settings.get(f"branch.{branch}.remote")
+        merge = settings.get(f"branch.{branch}.merge")
         if not remote or not merge or remote == ".":
             return None
         return Upstream(remote, merge)
