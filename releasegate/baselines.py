@@ -60,6 +60,12 @@ def suite_results(ledger: Ledger, snap: Snapshot, state: PatchState,
     """A recording's outcomes, with the baseline of its suite and that baseline's outcomes."""
     baseline = find_baseline(ledger, snap, state.manifest.system, recording.env,
                              recording.suite, exclude=state.id)
+    return results_against(snap, state, recording, baseline)
+
+
+def results_against(snap: Snapshot, state: PatchState, recording: TestRecording,
+                    baseline: BaselineRef | None) -> SuiteResults:
+    """A recording's outcomes and those of the given baseline, read together."""
     files = recording_files(recording)
     wanted = _summary_paths(state.id, files)  # both runs' summaries in one git process
     if baseline is not None:
@@ -73,18 +79,28 @@ def suite_results(ledger: Ledger, snap: Snapshot, state: PatchState,
 
 
 def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: str,
-                  exclude: str) -> BaselineRef | None:
+                  exclude: str, before: Event | None = None) -> BaselineRef | None:
     """The suite's results counted by the latest promotion out of `env` of another
-    patch of `system`; None when no such promotion exists yet."""
+    patch of `system`; None when no such promotion exists yet. With `before` (a
+    promoted event), only promotions recorded before that one count: the baseline
+    that was current when it was made."""
     best: BaselineRef | None = None
     for patch, (_, patch_system, shipped) in shipped_index(ledger, snap).items():
         if patch == exclude or patch_system != system:
             continue
         for ref in shipped:
-            if ref.env == env and ref.suite == suite and (
+            if ref.env == env and ref.suite == suite and _earlier(ref, before) and (
                     best is None or _order(ref) > _order(best)):
                 best = ref
     return best
+
+
+def _earlier(ref: BaselineRef, before: Event | None) -> bool:
+    if before is None:
+        return True
+    height = int(before.data.get("ledger_height") or 0)
+    # Promotions recorded before commit numbers were kept are ordered by their time.
+    return ref.height < height if ref.height and height else ref.promoted_at < before.at
 
 
 def _order(ref: BaselineRef) -> tuple[int, str, str, str]:

@@ -29,7 +29,8 @@ def load_pipeline(snap: Snapshot) -> Pipeline:
     key_src = "\n".join([__version__, config.sha,
                          *(f"{p} {snap.entry(p).sha}" for p in template_paths)])  # type: ignore[union-attr]
     cache = _cache_file(snap.store.root, hashlib.sha1(key_src.encode()).hexdigest())
-    _warn_uncommitted(snap, [CONFIG_FILE, *template_paths])
+    warn_uncommitted(snap, [CONFIG_FILE, *template_paths], CHECKLISTS, "*.yaml",
+                     also=[CONFIG_FILE])
     cached = read_cache(cache)
     if isinstance(cached, Pipeline):
         return cached
@@ -58,10 +59,12 @@ def _cache_file(root: Path, key: str) -> Path | None:
     return git_dir / "releasegate" / f"pipeline-{key}.pickle" if git_dir.is_dir() else None
 
 
-def _warn_uncommitted(snap: Snapshot, committed: Sequence[str]) -> None:
+def warn_uncommitted(snap: Snapshot, committed: Sequence[str], folder: str, pattern: str,
+                     also: Sequence[str] = ()) -> None:
+    """Warn about each file read as committed (`committed`, `also`, and those matching
+    `pattern` in `folder`) whose working-tree copy differs or is new."""
     root = snap.store.root
-    on_disk = [CONFIG_FILE, *(f"{CHECKLISTS}/{p.name}" for p in
-                              sorted((root / CHECKLISTS).glob("*.yaml")))]
+    on_disk = [*also, *(f"{folder}/{p.name}" for p in sorted((root / folder).glob(pattern)))]
     for path in dict.fromkeys([*committed, *on_disk]):
         entry = snap.entry(path)
         try:

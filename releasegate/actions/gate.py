@@ -59,12 +59,19 @@ def gate_results(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: Patc
     return results
 
 
-def verdict_for(ledger: Ledger, snap: Snapshot, state: PatchState, target: str) -> Verdict:
-    """The verdict with everything the gate needs loaded: dependencies, per-test results."""
+def _evaluate(ledger: Ledger, snap: Snapshot, state: PatchState,
+              target: str) -> tuple[Verdict, dict[tuple[str, str], SuiteResults]]:
     pipeline = snap.pipeline()
     now = clock.now()
-    return evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
-                         gate_results(ledger, snap, pipeline, state, target, now), now)
+    results = gate_results(ledger, snap, pipeline, state, target, now)
+    verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
+                            results, now)
+    return verdict, results
+
+
+def verdict_for(ledger: Ledger, snap: Snapshot, state: PatchState, target: str) -> Verdict:
+    """The verdict with everything the gate needs loaded: dependencies, per-test results."""
+    return _evaluate(ledger, snap, state, target)[0]
 
 
 def verdict_at(ledger: Ledger, snap: Snapshot, patch: str, to: str | None) -> Verdict:
@@ -91,19 +98,20 @@ def check_report(ledger: Ledger, patch: str, to: str | None = None) -> tuple[Gat
     """Like check_gate, with the comparisons a CI report lists."""
     snap = ledger.snapshot()
     state = load_patch(ledger, snap, patch)
-    pipeline = snap.pipeline()
-    target = target_of(pipeline, state, to)
-    now = clock.now()
-    results = gate_results(ledger, snap, pipeline, state, target, now)
-    verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
-                            results, now)
-    comparisons = tuple(_without_waived(compare(r), verdict)
-                        for _, r in sorted(results.items()))
-    return GateReport(verdict, comparisons), snap.warnings
+    return report_for(ledger, snap, state, target_of(snap.pipeline(), state, to)), \
+        snap.warnings
 
 
-def _without_waived(comparison: Comparison, verdict: Verdict) -> Comparison:
-    # Reports list new failures that still block; waived ones appear as waiver rows.
+def report_for(ledger: Ledger, snap: Snapshot, state: PatchState, target: str) -> GateReport:
+    """The verdict for entering `target` now, with its regression comparisons."""
+    verdict, results = _evaluate(ledger, snap, state, target)
+    return GateReport(verdict, tuple(unwaived(compare(r), verdict)
+                                     for _, r in sorted(results.items())))
+
+
+def unwaived(comparison: Comparison, verdict: Verdict) -> Comparison:
+    """The comparison without the new failures the verdict's waivers cover: reports
+    list those as waiver rows, not as failures that still block."""
     patterns = [c.name for c in verdict.conditions if c.kind == "waiver"
                 and c.status == "waived"]
     kept = tuple(t for t in comparison.new_failures

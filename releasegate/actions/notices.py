@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from releasegate.actions.common import load_patch
-from releasegate.actions.gate import GateReport, dependencies_of, gate_results
-from releasegate.gates.tests import matches
-from releasegate.ledger import Ledger, Snapshot, git_blob_id
+from releasegate.actions.gate import GateReport, report_for, unwaived
+from releasegate.ledger import Ledger, Snapshot
 from releasegate.model import Condition, Event, Pipeline, Verdict
-from releasegate.regression import BaselineRef, Comparison, SuiteResults, compare
+from releasegate.regression import SuiteResults, compare
 from releasegate.state import PatchState, TestRecording
 
 if TYPE_CHECKING:
@@ -56,21 +55,7 @@ def notice_report(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: Pat
     following = pipeline.following(state.env)
     if following is None:
         return None
-    return current_report(ledger, snap, pipeline, state, following)
-
-
-def current_report(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchState,
-                   target: str) -> GateReport:
-    """The verdict for entering `target` now, with its regression comparisons."""
-    from releasegate import clock
-    from releasegate.gates import evaluate_gate
-
-    now = clock.now()
-    results = gate_results(ledger, snap, pipeline, state, target, now)
-    verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
-                            results, now)
-    return GateReport(verdict, tuple(unwaived(compare(r), verdict)
-                                     for _, r in sorted(results.items())))
+    return report_for(ledger, snap, state, following)
 
 
 def promotion_report(ledger: Ledger, snap: Snapshot, state: PatchState,
@@ -93,53 +78,16 @@ def promotion_report(ledger: Ledger, snap: Snapshot, state: PatchState,
 
 def _results_then(ledger: Ledger, snap: Snapshot, state: PatchState, recording: TestRecording,
                   promoted: Event) -> SuiteResults:
-    from releasegate.baselines import load_runs, recording_files
+    from releasegate.baselines import find_baseline, results_against
 
-    run = load_runs(snap, state.id, recording_files(recording))
-    baseline = _baseline_before(ledger, snap, state, recording, promoted)
-    baseline_run = load_runs(snap, baseline.patch, baseline.files) if baseline else None
-    return SuiteResults(recording.env, recording.suite, run, recording.event.path, baseline,
-                        baseline_run)
-
-
-def _baseline_before(ledger: Ledger, snap: Snapshot, state: PatchState,
-                     recording: TestRecording, promoted: Event) -> BaselineRef | None:
-    from releasegate.baselines import shipped_index
-
-    height = int(promoted.data.get("ledger_height") or 0)
-    found = [ref for patch, (_, system, shipped) in shipped_index(ledger, snap).items()
-             if patch != state.id and system == state.manifest.system
-             for ref in shipped
-             if ref.env == recording.env and ref.suite == recording.suite
-             and (ref.height < height if ref.height and height
-                  else ref.promoted_at < promoted.at)]
-    return max(found, key=lambda r: (r.height, r.promoted_at, r.patch, r.tests_event),
-               default=None)
-
-
-def unwaived(comparison: Comparison, verdict: Verdict) -> Comparison:
-    """The comparison without the new failures the verdict's waivers cover: those are
-    shown as waivers, as `check` reports do."""
-    from dataclasses import replace
-
-    patterns = [c.name for c in verdict.conditions
-                if c.kind == "waiver" and c.status == "waived"]
-    kept = tuple(t for t in comparison.new_failures
-                 if not any(matches(t, p) for p in patterns))
-    return replace(comparison, new_failures=kept)
+    baseline = find_baseline(ledger, snap, state.manifest.system, recording.env,
+                             recording.suite, exclude=state.id, before=promoted)
+    return results_against(snap, state, recording, baseline)
 
 
 def warn_uncommitted_templates(ledger: Ledger, snap: Snapshot) -> None:
     """Template overrides are read as committed; say so when the working tree differs."""
-    folder = ledger.root / TEMPLATES
-    on_disk = {f"{TEMPLATES}/{p.name}" for p in folder.glob("*.j2")} if folder.is_dir() else set()
-    committed = {p for p in snap.paths(TEMPLATES) if p.endswith(".j2")}
-    for path in sorted(on_disk | committed):
-        entry = snap.entry(path)
-        try:
-            current: str | None = git_blob_id((ledger.root / path).read_bytes())
-        except OSError:
-            current = None
-        if entry is None or current != entry.sha:
-            snap.warnings.append(f"uncommitted changes in {path} are ignored; commit them to "
-                                 "apply")
+    from releasegate.committed import warn_uncommitted
+
+    committed = sorted(p for p in snap.paths(TEMPLATES) if p.endswith(".j2"))
+    warn_uncommitted(snap, committed, TEMPLATES, "*.j2")

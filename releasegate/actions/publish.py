@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from releasegate.actions.gate import GateReport
+from releasegate.actions.gate import GateReport, report_for
 from releasegate.actions.notices import (
     TEMPLATES,
-    current_report,
     default_kind,
     notice_report,
     warn_uncommitted_templates,
@@ -108,7 +107,7 @@ def next_gate(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchSt
     if target is None:
         return Next(None, None)
     try:
-        return Next(current_report(ledger, snap, pipeline, state, target), None)
+        return Next(report_for(ledger, snap, state, target), None)
     except ReleasegateError as exc:
         return Next(None, str(exc))
 

@@ -61,8 +61,8 @@ def render_notice(snap: Snapshot | None, pipeline: Pipeline, state: PatchState,
 
     notice = build_context(pipeline, state, report, audience=audience, lang=lang, kind=kind,
                            sender=sender)
-    templates = _Templates(snap)
-    values = {"notice": notice, "t": _translator(lang)}
+    templates = NoticeTemplates(snap)
+    values = {"notice": notice, "t": translator(lang)}
     fragment = tidy(templates.render("html", f"{audience}.html.j2", values))
     page = templates.render("html", "page.html.j2",
                             {**values, "body": Markup(fragment.rstrip("\n"))})
@@ -75,7 +75,7 @@ def render_notice(snap: Snapshot | None, pipeline: Pipeline, state: PatchState,
 
 # -- templates ---------------------------------------------------------------------------
 
-class _Templates:
+class NoticeTemplates:
     """The jinja2 environments of one rendering, sharing a loader that looks in the
     ledger's committed templates/ first and the package second."""
 
@@ -165,7 +165,7 @@ def _decode(raw: bytes, path: str) -> str:
                          hint="save the template as UTF-8 and commit it") from None
 
 
-def _translator(lang: str) -> Callable[..., str]:
+def translator(lang: str) -> Callable[..., str]:
     def t(key: str, **values: object) -> str:
         import jinja2
 

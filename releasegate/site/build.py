@@ -84,13 +84,13 @@ class SiteRenderer:
     def __init__(self, snap: Snapshot | None, pipeline: Pipeline) -> None:
         import jinja2
 
-        from releasegate.notices.render import _Templates
+        from releasegate.notices.render import NoticeTemplates
 
         self.pipeline = pipeline
         self.languages = pipeline.notice_settings().languages
         # render_notice builds its jinja2 environment anew for every notice (about
         # 25 ms each); sharing one across a publish compiles each template once.
-        self._notices = _Templates(snap)
+        self._notices = NoticeTemplates(snap)
         self._env = jinja2.Environment(
             loader=jinja2.FunctionLoader(_load_template), undefined=jinja2.StrictUndefined,
             autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -112,9 +112,9 @@ class SiteRenderer:
                                                                   lang)))
 
     def _fragment(self, audience: str, notice: NoticeContext, lang: str) -> str:
-        from releasegate.notices.render import _translator, tidy
+        from releasegate.notices.render import tidy, translator
 
-        values = {"notice": notice, "t": _translator(lang)}
+        values = {"notice": notice, "t": translator(lang)}
         return tidy(self._notices.render("html", f"{audience}.html.j2", values))
 
     # -- pages ----------------------------------------------------------------------
