@@ -6,7 +6,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from releasegate import clock
-from releasegate.actions.common import append_event, check_env, fold_patch, load_patch
+from releasegate.actions.common import (
+    append_event,
+    cached_state,
+    check_env,
+    fold_patch,
+    load_patch,
+)
 from releasegate.errors import NotFoundError, ReleasegateError, RuleError, did_you_mean
 from releasegate.events import PATCHES
 from releasegate.gates import GateContext, evaluate_gate
@@ -33,13 +39,16 @@ def dependencies_of(ledger: Ledger, snap: Snapshot,
                     state: PatchState) -> dict[str, PatchState | None]:
     """The states of the patches `state` depends on; None for unknown ones."""
     known = snap.patch_dirs()
+    trees = snap.patch_trees()
+    pids = [known[d.lower()] for d in state.manifest.depends_on if d.lower() in known]
+    # Only folders folded neither in this snapshot nor before need reading: one go.
+    snap.prefetch([f"{PATCHES}/{pid}" for pid in pids
+                   if pid not in snap.memo.get("states", {})
+                   and not cached_state(snap, trees[pid])])
     found: dict[str, PatchState | None] = {}
-    snap.prefetch([f"{PATCHES}/{known[d.lower()]}" for d in state.manifest.depends_on
-                   if d.lower() in known])
-    folded = snap.memo.get("states", {})
     for dep in state.manifest.depends_on:
         pid = known.get(dep.lower())
-        found[dep] = None if pid is None else folded.get(pid) or fold_patch(snap, pid)
+        found[dep] = None if pid is None else fold_patch(snap, pid)
     return found
 
 

@@ -113,20 +113,16 @@ def next_gate(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchSt
 
 
 def preload_gate_inputs(ledger: Ledger, snap: Snapshot, states: list[PatchState]) -> None:
-    """Read what the gate reports of `states` need (their dependencies' folders, their
-    stored test summaries and every shipped baseline's) with a few git processes,
-    instead of two per report."""
+    """Read the stored test summaries the gate reports of `states` need (theirs and
+    every shipped baseline's) with one git process, instead of one per report. The
+    states themselves, dependencies included, are already folded."""
     from releasegate.baselines import recording_files, shipped_index
 
     if not states:
         return
-    known = snap.patch_dirs()
-    snap.prefetch(sorted({f"{PATCHES}/{known[d.lower()]}" for s in states
-                          for d in s.manifest.depends_on if d.lower() in known}))
     wanted = {(s.id, sha) for s in states for r in s.tests for sha in recording_files(r)}
     for patch, (_, _, shipped) in shipped_index(ledger, snap).items():
         wanted.update((patch, sha) for ref in shipped for sha in ref.files)
-    snap.prefetch(sorted({f"{PATCHES}/{patch}/evidence" for patch, _ in wanted}))
     snap.read_many(sorted(f"{PATCHES}/{patch}/evidence/{sha}.json" for patch, sha in wanted))
 
 

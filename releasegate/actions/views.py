@@ -9,7 +9,7 @@ from releasegate.actions.common import cached_state, fold_patch, load_patch
 from releasegate.actions.gate import verdict_for
 from releasegate.errors import ReleasegateError
 from releasegate.events import PATCHES
-from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot
+from releasegate.ledger import Ledger, Snapshot
 from releasegate.model import Pipeline, Verdict, text_in
 from releasegate.state import PatchState
 
@@ -68,7 +68,6 @@ def status_board(ledger: Ledger) -> tuple[Board, list[str]]:
     """Each environment and the patches in it, with what their next gate waits for."""
     snap = ledger.snapshot()
     pipeline = snap.pipeline()
-    snap.prefetch([CONFIG_FILE, CHECKLISTS])
     views = []
     for state in all_states(ledger, snap):
         verdict, problem = next_verdict(ledger, snap, pipeline, state)
