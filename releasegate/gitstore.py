@@ -47,16 +47,20 @@ class GitStore:
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
         """Run a read-only git command in the repository and return its output."""
-        try:
-            proc = subprocess.run(["git", "-C", str(self.root), *args], input=input,
-                                  capture_output=True, env={**os.environ, **_GIT_ENV})
-        except FileNotFoundError:
-            raise InputError("git is not installed or not on PATH",
-                             hint="install git 2.30 or newer") from None
+        proc = self._process(*args, input=input)
         if check and proc.returncode != 0:
             detail = proc.stderr.decode("utf-8", "replace").strip()
             raise InputError(f"git {args[0]} failed in {self.root}: {detail}", code="git")
         return proc.stdout
+
+    def _process(self, *args: str,
+                 input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(["git", "-C", str(self.root), *args], input=input,
+                                  capture_output=True, env={**os.environ, **_GIT_ENV})
+        except FileNotFoundError:
+            raise InputError("git is not installed or not on PATH",
+                             hint="install git 2.30 or newer") from None
 
     def branch_ref(self) -> str | None:
         """The branch the ledger lives on, e.g. refs/heads/main; None when detached."""
@@ -66,9 +70,7 @@ class GitStore:
     def head_and_branch(self) -> tuple[str | None, str | None]:
         """HEAD's commit and branch with one git process; the branch is None when
         detached, the commit None on a branch without commits yet."""
-        proc = subprocess.run(["git", "-C", str(self.root), "rev-parse", "HEAD",
-                               "--symbolic-full-name", "HEAD"], capture_output=True,
-                              env={**os.environ, **_GIT_ENV})
+        proc = self._process("rev-parse", "HEAD", "--symbolic-full-name", "HEAD")
         lines = proc.stdout.decode().split()
         if proc.returncode == 0 and len(lines) == 2:
             return lines[0], (lines[1] if lines[1].startswith("refs/") else None)
@@ -111,10 +113,7 @@ class GitStore:
         return blobs
 
     def is_ancestor(self, older: str, newer: str) -> bool:
-        args = ("merge-base", "--is-ancestor", older, newer)
-        proc = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True,
-                              env={**os.environ, **_GIT_ENV})
-        return proc.returncode == 0
+        return self._process("merge-base", "--is-ancestor", older, newer).returncode == 0
 
     def added_paths(self, old: str | None, new: str) -> list[str]:
         """Paths that exist in `new` and not in `old`."""
