@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from releasegate.actions.common import append_event, load_patch
 from releasegate.errors import NotFoundError, did_you_mean
@@ -20,6 +21,9 @@ from releasegate.ledger import Ledger, Snapshot, Write, unchanged
 from releasegate.model import Pipeline
 from releasegate.noticeconfig import Delivery, Subscriber
 from releasegate.state import PatchState
+
+if TYPE_CHECKING:
+    from releasegate.notices.render import RenderedNotice
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,13 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
         ledger.require_branch()  # a detached checkout cannot record: refuse before sending
     chosen = kind or default_kind(pipeline, state)
     attempts = []
+    rendered: dict[tuple[str, str], RenderedNotice] = {}  # one rendering per audience and language
     for due in due_deliveries(pipeline, state, chosen, channel):
-        notice, _ = notice_for(ledger, state.id, audience=due.subscriber.audience,
-                               lang=due.subscriber.language, kind=chosen)
+        key = (due.subscriber.audience, due.subscriber.language)
+        if key not in rendered:
+            rendered[key] = notice_for(ledger, state.id, audience=key[0], lang=key[1],
+                                       kind=chosen)[0]
+        notice = rendered[key]
         target = pipeline.notice_settings().channels[due.delivery.channel]
         if dry_run:
             attempts.append(Attempt(due, True, "not sent (dry run)",
