@@ -195,6 +195,10 @@ class GitStore:
                 raise _translate(command, exc) from None
         return result
 
+    def prepare_writes(self) -> None:
+        """Load GitPython and open the repository now, while the caller waits anyway."""
+        self._git()
+
     def write_blob(self, data: bytes) -> str:
         """Store `data` as a blob object and return its id."""
         return self._call("hash_object", "-w", "--stdin", stdin=data).strip()

@@ -11,6 +11,7 @@ kept, so an odd one (`1,234.5`, `n/a`) cannot fail a recording.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import IO, Any
@@ -23,14 +24,13 @@ from defusedxml.expatreader import DefusedExpatParser
 
 from releasegate.errors import InputError
 from releasegate.runs import (
-    MERGE_RANK,
     OUTCOMES,
+    SLICE,
     WITH_MESSAGE,
     JUnitRun,
+    SummaryWriter,
     merge_runs,
     run_from_json,
-    run_to_json,
-    summarise,
 )
 from releasegate.xmlbytes import (
     CHUNK,
@@ -50,8 +50,8 @@ _CHILD_OUTCOMES = {
     "failure": "failed", "rerunFailure": "failed", "error": "error", "rerunError": "error",
     "flakyFailure": "flaky", "flakyError": "flaky", "skipped": "skipped",
 }
-__all__ = ["DEFAULT_MAX_BYTES", "OUTCOMES", "JUnitRun", "merge_runs", "parse_junit",
-           "run_from_json", "run_to_json"]
+__all__ = ["DEFAULT_MAX_BYTES", "OUTCOMES", "JUnitRun", "SummaryWriter", "merge_runs",
+           "parse_junit", "read_junit", "run_from_json"]
 
 _ROOTS = ("testsuites", "testsuite")
 _MESSAGE_MAX = 200
@@ -67,16 +67,18 @@ _TEXT_CAP = 8192  # enough text to find a message's first line; stack traces run
 # parse and keeping the 100,000 ids ~0.5x more, so 2x is out of reach for Python.
 
 
-def parse_junit(
+def read_junit(
     path: Path, *, display_name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
-) -> JUnitRun:
-    """Read one JUnit XML file into per-test outcomes, streaming.
+) -> SummaryWriter:
+    """Read one JUnit XML file, streaming, into the summary releasegate stores.
 
     Any problem with the file (unreadable, over `max_bytes`, not well-formed, hostile,
     not JUnit) raises InputError naming `display_name` (or the path), with line and
     1-based column where there is one. A file without test cases is not an error.
+    The caller closes the returned writer (it may hold temporary files).
     """
     file = display_name or str(path)
+    writer = SummaryWriter()
     try:
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -86,17 +88,37 @@ def parse_junit(
             if size == 0:
                 raise InputError("the file is empty, not JUnit XML; the test run may have "
                                  "stopped before writing its report", file=file, line=1, column=1)
-            return _parse_stream(handle, file, max_bytes)
+            _parse_stream(handle, file, max_bytes, writer)
     except OSError as exc:
+        writer.close()
         raise InputError(f"cannot read the file ({exc.strerror or exc}); check the path and "
                          "its permissions", file=file) from None
+    except BaseException:
+        writer.close()
+        raise
+    writer.finish()
+    return writer
 
 
-def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
+def parse_junit(
+    path: Path, *, display_name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> JUnitRun:
+    """read_junit, with the summary loaded back as a JUnitRun (every id in memory)."""
+    writer = read_junit(path, display_name=display_name, max_bytes=max_bytes)
+    try:
+        text = io.StringIO()
+        writer.write(text)
+    finally:
+        writer.close()
+    return run_from_json(text.getvalue().encode("utf-8"))
+
+
+def _parse_stream(handle: IO[bytes], file: str, max_bytes: int, writer: SummaryWriter
+                  ) -> None:
     head = handle.read(CHUNK)
     encoding = sniff_encoding(head, file)
     chunks = ChunkReader(handle, head, encoding, file, max_bytes)
-    summary = _Summary(file)
+    summary = _Summary(file, writer)
     source = InputSource()
     source.setByteStream(chunks)
     if encoding.transcode_from is not None:
@@ -110,17 +132,17 @@ def _parse_stream(handle: IO[bytes], file: str, max_bytes: int) -> JUnitRun:
     except (ValueError, LookupError) as exc:  # expat's hook for encodings it lacks
         raise summary.error(f"the file's encoding cannot be read ({exc}); save it as UTF-8 "
                             "without a conflicting byte order mark") from None
-    return summarise(summary.outcomes, summary.messages, tuple(summary.suites))
 
 
 class _Summary:
-    """The outcome of every test case seen so far, fed by expat's callbacks."""
+    """expat's callbacks: each test case's outcome, handed to a SummaryWriter."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, writer: SummaryWriter) -> None:
         self.file = file
-        self.outcomes: dict[str, str] = {}
-        self.messages: dict[str, str] = {}
-        self.suites: dict[str, None] = {}  # an ordered set
+        self.writer = writer
+        self.suites = writer.suites
+        self._seen = writer.seen
+        self._pending = {outcome: spool.pending for outcome, spool in writer.ids.items()}
         self.root: str | None = None
         self.parser: Any = None
         self._depth = 0  # open <testsuite> elements
@@ -181,11 +203,15 @@ class _Summary:
             if test is None:
                 return
             self._case = None
-            previous = self.outcomes.get(test)
-            if previous is None or MERGE_RANK[outcome] < MERGE_RANK[previous]:
-                self.outcomes[test] = outcome
-                if outcome in WITH_MESSAGE:
-                    self.messages[test] = self._message
+            key = hash(test)  # SummaryWriter.add, written out
+            if key in self._seen or outcome in WITH_MESSAGE:
+                self.writer.add(test, outcome, self._message)
+                return
+            self._seen.add(key)
+            pending = self._pending[outcome]
+            pending.append(test)
+            if len(pending) >= SLICE:
+                self.writer.ids[outcome].flush()
         elif name == "testsuite":
             self._depth -= 1
         elif name == self._capture:

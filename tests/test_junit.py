@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import tracemalloc
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
+from releasegate import junit, runs
 from releasegate.errors import EXIT_BAD_INPUT, InputError
 from releasegate.junit import (
     DEFAULT_MAX_BYTES,
@@ -16,9 +19,10 @@ from releasegate.junit import (
     JUnitRun,
     merge_runs,
     parse_junit,
+    read_junit,
     run_from_json,
-    run_to_json,
 )
+from releasegate.runs import SummaryWriter, merged_counts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "junit"
 DTD_MESSAGE = ("JUnit XML may not contain a DTD (it can declare entities that read local "
@@ -379,9 +383,9 @@ def test_merge_runs_keeps_the_first_message_of_equal_outcomes() -> None:
 
 def test_merge_order_is_outcomes_order() -> None:
     for worse, better in itertools.pairwise(OUTCOMES):
-        for runs in ([run_of({"t": better}), run_of({"t": worse})],
+        for pair in ([run_of({"t": better}), run_of({"t": worse})],
                      [run_of({"t": worse}), run_of({"t": better})]):
-            assert merge_runs(runs).outcomes == {"t": worse}
+            assert merge_runs(pair).outcomes == {"t": worse}
 
 
 def test_merge_of_no_runs_is_empty() -> None:
@@ -395,28 +399,142 @@ def test_merge_of_real_files() -> None:
     assert merged.suites == ("pytest", "shard-1", "shard-2")
 
 
-@pytest.mark.parametrize("name", ["pytest.xml", "surefire_reruns.xml", "gbk_declared.xml",
-                                  "phpunit_nested.xml", "no_testcases.xml"])
-def test_json_round_trip(name: str) -> None:
-    run = parse(name)
-    assert run_from_json(run_to_json(run)) == run
+def stored(path: Path) -> bytes:
+    """The summary bytes `tests record` stores for a file."""
+    writer = read_junit(path)
+    try:
+        out = io.StringIO()
+        writer.write(out)
+    finally:
+        writer.close()
+    return out.getvalue().encode("utf-8")
 
 
-def test_json_is_deterministic_compact_and_sorted() -> None:
-    run = parse("gbk_declared.xml")
-    reordered = JUnitRun(run.tests, run.passed, run.flaky, run.failed, run.errors,
-                         run.skipped, dict(reversed(run.outcomes.items())),
-                         dict(reversed(run.messages.items())), run.suites)
-    data = run_to_json(run)
-    assert data == run_to_json(reordered)
+def test_summary_lists_each_outcome_in_the_order_of_the_file() -> None:
+    data = stored(FIXTURES / "gbk_declared.xml")
+    assert data == stored(FIXTURES / "gbk_declared.xml")  # the same file, the same bytes
     assert b": " not in data and b", " not in data
     assert "支付.转账::测试_跨行转账".encode() in data  # UTF-8, not \\u escapes
     doc = json.loads(data)
-    assert list(doc) == sorted(doc)
-    for ids in doc["tests"].values():
-        assert ids == sorted(ids)
+    assert doc["format"] == "releasegate.junit-summary/3"
     assert doc["counts"] == {"tests": 3, "passed": 1, "failed": 1, "errors": 0, "flaky": 0,
                              "skipped": 1}
+    ordered = json.loads(stored(FIXTURES / "pytest.xml"))["tests"]
+    assert ordered["failed"] == ["tests.test_ledger.TestAppend::test_append_rejects_stale_head",
+                                 "tests.test_notices::test_render_markdown_notice"]
+    assert ordered["skipped"] == ["tests.test_gates::test_soak_window[Europe/Berlin]",
+                                  "tests.test_notices::test_render_html_notice"]
+
+
+def test_summaries_sorted_by_the_previous_version_are_still_read() -> None:
+    second = (b'{"counts":{"errors":0,"failed":1,"flaky":0,"passed":2,"skipped":0,"tests":3},'
+              b'"format":"releasegate.junit-summary/2","messages":{"m::b":"boom"},'
+              b'"suites":["s"],"tests":{"failed":["m::b"],"passed":["m::a","m::c"]}}')
+    run = run_from_json(second)
+    assert run.outcomes == {"m::a": "passed", "m::b": "failed", "m::c": "passed"}
+    assert run.messages == {"m::b": "boom"}
+
+
+def expected_outcomes(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Outcomes and messages by the plain rule: per test id, the worst case wins and,
+    among equals, the first. Used to check the spooled, hash-keyed writer."""
+    outcomes: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    rank = {outcome: i for i, outcome in enumerate(OUTCOMES)}
+    for case in ElementTree.parse(path).iter("testcase"):
+        test = f"{case.get('classname', '')}::{case.get('name')}"
+        child = next(iter(case), None)
+        outcome = {"failure": "failed", "skipped": "skipped"}.get(
+            child.tag if child is not None else "", "passed")
+        if test not in outcomes or rank[outcome] < rank[outcomes[test]]:
+            outcomes[test] = outcome
+            if outcome == "failed":
+                messages[test] = child.get("message", "") if child is not None else ""
+    return outcomes, messages
+
+
+def repeated_cases(path: Path, cases: int) -> Path:
+    """A report of `cases` test cases in which every third id comes back later with
+    another outcome, as retrying runners write them."""
+    kinds = ["", "<failure message='m{n}'/>", "<skipped/>"]
+    with path.open("w", encoding="utf-8") as out:
+        out.write("<testsuites><testsuite name='s'>")
+        for n in range(cases):
+            out.write(f"<testcase classname='c{n % 7}' name='t{n}'>"
+                      f"{kinds[n % 3].format(n=n)}</testcase>")
+        for n in range(0, cases, 3):
+            out.write(f"<testcase classname='c{n % 7}' name='t{n}'>"
+                      f"{kinds[(n // 3) % 3].format(n=-n)}</testcase>")
+        out.write("</testsuite></testsuites>")
+    return path
+
+
+@pytest.mark.parametrize("cases", [30, 25_000])  # in memory; spooled to temporary files
+def test_repeated_test_cases_keep_their_worst_outcome_once(tmp_path: Path, cases: int) -> None:
+    path = repeated_cases(tmp_path / "retries.xml", cases)
+    run = parse_junit(path)
+    assert (run.outcomes, run.messages) == expected_outcomes(path)
+    assert run.tests == cases
+    doc = json.loads(stored(path))
+    listed = [test for ids in doc["tests"].values() for test in ids]
+    assert len(listed) == len(set(listed)) == cases
+
+
+@pytest.mark.parametrize("cases", [40, 25_000])
+def test_ids_with_equal_hashes_stay_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          cases: int) -> None:
+    # Distinct ids are told apart by their text, not by the hash kept in memory: with
+    # a hash that gives only five values, every id collides with thousands of others.
+    def weak_hash(value: object) -> int:
+        return len(str(value)) % 5
+
+    monkeypatch.setattr(runs, "hash", weak_hash, raising=False)
+    monkeypatch.setattr(junit, "hash", weak_hash, raising=False)
+    path = repeated_cases(tmp_path / "collide.xml", cases)
+    run = parse_junit(path)
+    assert (run.outcomes, run.messages) == expected_outcomes(path)
+    assert run.tests == cases
+
+
+def test_counts_of_several_files_count_a_shared_test_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = tmp_path / "a.xml"
+    second = tmp_path / "b.xml"
+    first.write_text("<testsuite name='s'><testcase classname='c' name='x'/>"
+                     "<testcase classname='c' name='y'><failure/></testcase>"
+                     "<testcase classname='c' name='z'><skipped/></testcase></testsuite>")
+    second.write_text("<testsuite name='s'><testcase classname='c' name='x'><failure/>"
+                      "</testcase><testcase classname='c' name='y'/>"
+                      "<testcase classname='c' name='w'/></testsuite>")
+    expected = {"tests": 4, "passed": 1, "flaky": 0, "failed": 2, "errors": 0, "skipped": 1}
+    for weak in (False, True):
+        if weak:  # every id has the same hash: still exact
+            monkeypatch.setattr(runs, "hash", lambda value: 1, raising=False)
+            monkeypatch.setattr(junit, "hash", lambda value: 1, raising=False)
+        writers = [read_junit(first), read_junit(second)]
+        try:
+            assert merged_counts(writers) == expected
+        finally:
+            for writer in writers:
+                writer.close()
+    assert counts(merge_runs([parse_junit(first), parse_junit(second)])) == {
+        "tests": 4, "passed": 1, "failed": 2, "errors": 0, "flaky": 0, "skipped": 1}
+
+
+def test_a_writer_fed_directly_settles_repeats() -> None:
+    writer = SummaryWriter()
+    for test, outcome, message in [("a", "passed", ""), ("b", "failed", "first"),
+                                   ("a", "error", "late"), ("b", "failed", "second"),
+                                   ("c", "skipped", "ignored")]:
+        writer.add(test, outcome, message)
+    assert writer.finish() == {"tests": 3, "passed": 0, "flaky": 0, "failed": 1,
+                               "errors": 1, "skipped": 1}
+    out = io.StringIO()
+    writer.write(out)
+    writer.close()
+    run = run_from_json(out.getvalue().encode())
+    assert run.outcomes == {"a": "error", "b": "failed", "c": "skipped"}
+    assert run.messages == {"a": "late", "b": "first"}
 
 
 @pytest.mark.parametrize("data", [
@@ -458,12 +576,18 @@ def test_memory_stays_flat_for_200000_testcases(tmp_path: Path) -> None:
     assert path.stat().st_size > 15_000_000
     tracemalloc.start()
     try:
-        run = parse_junit(path)
+        writer = read_junit(path)
+        summary = tmp_path / "summary.json"
+        with summary.open("w", encoding="utf-8") as out:
+            writer.write(out)
+        writer.close()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert (run.tests, run.failed, len(run.suites)) == (200_000, 200, 200)
-    assert peak < 60 * 1024 * 1024
+    assert (writer.counts["tests"], writer.counts["failed"], len(writer.suites)) == (
+        200_000, 200, 200)
+    assert run_from_json(summary.read_bytes()).tests == 200_000
+    assert peak < 30 * 1024 * 1024  # a hash per test (~100 bytes); never the ids
 
 
 def test_summaries_stored_in_the_first_format_are_still_read() -> None:
@@ -474,4 +598,3 @@ def test_summaries_stored_in_the_first_format_are_still_read() -> None:
     run = run_from_json(first)
     assert run.outcomes == {"cbs::a": "passed", "cbs::b": "failed"}
     assert (run.tests, run.passed, run.failed, run.messages) == (2, 1, 1, {"cbs::b": "boom"})
-    assert run_from_json(run_to_json(run)) == run

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from releasegate.actions.common import (
     append_event,
@@ -21,8 +21,10 @@ from releasegate.identity import resolve_actor
 from releasegate.ids import check_id
 from releasegate.ledger import Ledger, Snapshot, Write
 from releasegate.model import ChecklistItem, ChecklistTemplate, Pipeline
-from releasegate.state import COUNT_KEYS
 from releasegate.yamlio import Document, Path_
+
+if TYPE_CHECKING:
+    from releasegate.junitjob import JUnitJob
 
 _URL = re.compile(r"https?://[^\s]+")
 
@@ -127,37 +129,46 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
 # -- test results ---------------------------------------------------------------------
 
 def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
-                 files: Sequence[Path], suite: str | None = None) -> tuple[Recorded, list[str]]:
-    """Record JUnit results that ran in `env` for the patch's current digest."""
-    import tempfile
+                 files: Sequence[Path], suite: str | None = None,
+                 job: JUnitJob | None = None) -> tuple[Recorded, list[str]]:
+    """Record JUnit results that ran in `env` for the patch's current digest.
 
-    from releasegate.junit import merge_runs, parse_junit
-    from releasegate.runs import write_run_json
+    `job` is the files' reading, when the caller started it early (the CLI does, so
+    that parsing overlaps the imports); otherwise it starts here.
+    """
+    from releasegate.junitjob import JUnitJob
 
     if not files:
         raise InputError("no JUnit files given", code="usage")
     suite = check_id("suite name", suite or files[0].stem)
-    for path in files:
+    if job is None:
+        with JUnitJob(files) as own:
+            return _record_tests(ledger, claimed, patch, env, suite, own)
+    return _record_tests(ledger, claimed, patch, env, suite, job)
+
+
+def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, suite: str,
+                  job: JUnitJob) -> tuple[Recorded, list[str]]:
+    # While the job parses: git stores the raw files, GitPython is loaded and the
+    # files are hashed.
+    for path in job.files:
         if path.is_file():
-            ledger.store.prehash(path)  # git stores the raw file while Python parses it
-    runs = [parse_junit(f, display_name=str(f)) for f in files]
-    merged = merge_runs(runs)
-    counts = {k: getattr(merged, k) for k in COUNT_KEYS}
-    del merged
-    stored: dict[str, Any] = {}
+            ledger.store.prehash(path)
+    ledger.store.prepare_writes()
     listed = []
-    # Summaries go to files that git stores from disk: a large run's summary is never
-    # held in memory whole.
-    scratch = tempfile.TemporaryDirectory(prefix="releasegate-")
-    for path, run in zip(files, runs, strict=True):
-        sha, size = file_sha256(path)
+    for path in job.files:
+        try:
+            sha, size = file_sha256(path)
+        except InputError:
+            job.result()  # the parser's account of an unreadable file is the clearer
+            raise
         listed.append({"name": path.name, "sha256": sha, "size": size})
-        stored[f"evidence/{sha}.xml"] = path
-        summary = Path(scratch.name) / f"{sha}.json"
-        with summary.open("w", encoding="utf-8") as out:
-            write_run_json(run, out)
-        stored[f"evidence/{sha}.json"] = summary
-    runs.clear()
+    reading = job.result()
+    counts = reading.counts
+    stored: dict[str, Any] = {}
+    for path, item, summary in zip(job.files, listed, reading.summaries, strict=True):
+        stored[f"evidence/{item['sha256']}.xml"] = path
+        stored[f"evidence/{item['sha256']}.json"] = summary
 
     def operation(snap: Snapshot) -> Write[Recorded]:
         pipeline = snap.pipeline()
@@ -178,11 +189,7 @@ def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
                                             {"suite": suite, "digest": state.digest,
                                              **counts}))
 
-    recorded: Recorded
-    try:
-        recorded, warnings = ledger.transact(operation)
-    finally:
-        scratch.cleanup()
+    recorded, warnings = ledger.transact(operation)
     if counts["tests"] - counts["skipped"] <= 0:
         warnings.append(f"{suite}: nothing executed ({counts['tests']} tests, "
                         f"{counts['skipped']} skipped); the tests condition will fail")

@@ -118,9 +118,13 @@ def tests() -> None:
 def record(obj: Context, patch_id: str, files: tuple[Path, ...], env: str,
            suite: str | None, fmt: str) -> int:
     """Record JUnit XML results for patch ID."""
-    from releasegate.actions.evidence import record_tests
+    from releasegate.junitjob import JUnitJob
 
-    result, warnings = record_tests(obj.ledger(), obj.person, patch_id, env, list(files), suite)
+    with JUnitJob(files) as job:  # the files are parsed while the rest is imported
+        from releasegate.actions.evidence import record_tests
+
+        result, warnings = record_tests(obj.ledger(), obj.person, patch_id, env, list(files),
+                                        suite, job)
     warn(warnings)
     d = result.detail
     if fmt == "json":
