@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -136,6 +135,8 @@ class _Spool:
         if not self.pending:
             return
         if self._file is None:
+            import tempfile  # only large runs spool, and gate checks read runs: stay light
+
             # Closed by close(): the spool outlives any one method.
             self._file = tempfile.TemporaryFile(  # noqa: SIM115
                 "w+", encoding="utf-8", newline="\n")
