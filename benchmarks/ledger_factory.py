@@ -11,7 +11,7 @@ in shape, and commits them all in one commit with `git fast-import`:
   `releasegate.events.render_event` at `releasegate.events.event_path`;
 - checklist answers go through `releasegate.actions.evidence.normalize_answers`;
   test results are JUnit XML parsed by `releasegate.junit.parse_junit` and stored
-  with their `run_to_json` summary under `evidence/`, as `tests record` stores them;
+  with their `summary_json` summary under `evidence/`, as `tests record` stores them;
 - `promoted` events carry the verdict `releasegate.gates.evaluate_gate` gives at
   that point of the history, as `promote` records it (and the gate must be open);
 - every event is read back with `releasegate.events.parse_event`, which checks the
@@ -60,14 +60,14 @@ from releasegate.config import parse_manifest
 from releasegate.demo import junit as junit_report
 from releasegate.events import PATCHES, event_path, parse_event, render_event
 from releasegate.gates import evaluate_gate
-from releasegate.junit import merge_runs, parse_junit, run_to_json
+from releasegate.junit import merge_runs, run_from_json, summary_json
 from releasegate.ledger import Ledger
 from releasegate.model import Artifact, Event, Pipeline, text_in
 from releasegate.state import COUNT_KEYS, PatchState, fold
 from releasegate.yamlio import dump_yaml, load_yaml
 
 # Bump whenever the generated ledger changes shape: cached ledgers are keyed by it.
-VERSION = "ledger-factory-5"  # bump when the ledger format changes
+VERSION = "ledger-factory-6"  # bump when the ledger format changes
 EVENTS_PER_PATCH = 20
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 PATCH_SPACING = timedelta(hours=7)
@@ -281,8 +281,9 @@ class _Evidence:
         if key not in self._summaries:
             path = self._scratch / file_name
             path.write_bytes(xml)
-            run = merge_runs([parse_junit(path, display_name=str(path))])
-            self._summaries[key] = (run_to_json(run), {k: getattr(run, k) for k in COUNT_KEYS})
+            data = summary_json(path, display_name=str(path))
+            run = run_from_json(data)
+            self._summaries[key] = (data, {k: getattr(run, k) for k in COUNT_KEYS})
         summary, counts = self._summaries[key]
         listed = {"name": file_name, "sha256": hashlib.sha256(xml).hexdigest(),
                   "size": len(xml)}

@@ -51,7 +51,7 @@ _CHILD_OUTCOMES = {
     "flakyFailure": "flaky", "flakyError": "flaky", "skipped": "skipped",
 }
 __all__ = ["DEFAULT_MAX_BYTES", "OUTCOMES", "JUnitRun", "SummaryWriter", "merge_runs",
-           "parse_junit", "read_junit", "run_from_json"]
+           "parse_junit", "read_junit", "run_from_json", "summary_json"]
 
 _ROOTS = ("testsuites", "testsuite")
 _MESSAGE_MAX = 200
@@ -100,17 +100,24 @@ def read_junit(
     return writer
 
 
-def parse_junit(
+def summary_json(
     path: Path, *, display_name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
-) -> JUnitRun:
-    """read_junit, with the summary loaded back as a JUnitRun (every id in memory)."""
+) -> bytes:
+    """read_junit's summary as the bytes `tests record` stores, held in memory."""
     writer = read_junit(path, display_name=display_name, max_bytes=max_bytes)
     try:
         text = io.StringIO()
         writer.write(text)
     finally:
         writer.close()
-    return run_from_json(text.getvalue().encode("utf-8"))
+    return text.getvalue().encode("utf-8")
+
+
+def parse_junit(
+    path: Path, *, display_name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> JUnitRun:
+    """read_junit, with the summary loaded back as a JUnitRun (every id in memory)."""
+    return run_from_json(summary_json(path, display_name=display_name, max_bytes=max_bytes))
 
 
 def _parse_stream(handle: IO[bytes], file: str, max_bytes: int, writer: SummaryWriter

@@ -21,6 +21,7 @@ from releasegate.junit import (
     parse_junit,
     read_junit,
     run_from_json,
+    summary_json,
 )
 from releasegate.runs import SummaryWriter, merged_counts
 
@@ -401,13 +402,7 @@ def test_merge_of_real_files() -> None:
 
 def stored(path: Path) -> bytes:
     """The summary bytes `tests record` stores for a file."""
-    writer = read_junit(path)
-    try:
-        out = io.StringIO()
-        writer.write(out)
-    finally:
-        writer.close()
-    return out.getvalue().encode("utf-8")
+    return summary_json(path)
 
 
 def test_summary_lists_each_outcome_in_the_order_of_the_file() -> None:
