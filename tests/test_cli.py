@@ -4,6 +4,7 @@ its exit status, and what it prints or records (checklists: test_cli_checklists.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import json
 import os
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import jsonschema
 import pytest
 import yaml
@@ -913,3 +915,30 @@ def test_python_dash_m_releasegate_runs_the_cli() -> None:
     assert usage.returncode == 2
     assert usage.stderr == ("error: No such option '--colour'.\n"
                             "  hint: see `releasegate status --help`\n")
+
+
+def test_every_command_is_listed_and_loads_from_its_own_module() -> None:
+    # Commands load on demand; a command missing from the table would vanish from the CLI.
+    from releasegate.cli.main import COMMAND_MODULES
+
+    found = {}
+    for module in set(COMMAND_MODULES.values()):
+        for command in importlib.import_module(f"releasegate.cli.{module}").COMMANDS:
+            found[command.name] = module
+    assert found == COMMAND_MODULES
+    context = click.Context(cli)
+    assert cli.list_commands(context) == sorted(found)
+    assert all(cli.get_command(context, name) is not None for name in found)
+    assert cli.get_command(context, "chek") is None
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    code = ("import sys\nfrom releasegate.cli.main import cli\n"
+            "try:\n    cli.main(['check', '--help'])\nexcept SystemExit:\n    pass\n"
+            "loaded = sorted(m for m in sys.modules if m.startswith('releasegate.cli.'))\n"
+            "print(loaded, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert "Evaluate a gate" in done.stdout
+    assert done.stderr.strip() == ("['releasegate.cli.gate', 'releasegate.cli.main', "
+                                   "'releasegate.cli.output']")  # output: shared helpers

@@ -7,6 +7,7 @@ bug, reported in one line with the traceback written to a log file (exit 4).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -34,8 +35,29 @@ class Context:
         return Ledger.discover(self.ledger_option, os.environ, Path.cwd())
 
 
+# Each command's module, imported only when the command runs (or help lists them all),
+# so a command does not pay for loading every other one.
+COMMAND_MODULES = {
+    "init": "setup", "demo": "setup", "schema": "setup", "sync": "setup", "patch": "patch",
+    "checklist": "evidence", "tests": "evidence", "signoff": "evidence", "waive": "evidence",
+    "check": "gate", "promote": "gate", "status": "views", "notice": "notices",
+    "notify": "notices", "publish": "publish",
+}
+
+
 class Group(click.Group):
     """A click group whose `main` is releasegate's error boundary."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        commands = importlib.import_module(f"releasegate.cli.{module}").COMMANDS
+        found: click.Command = next(c for c in commands if c.name == cmd_name)
+        return found
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -117,17 +139,6 @@ def cli(ctx: click.Context, ledger: str | None, person: str | None) -> None:
     recorded); 3 transient, retry may succeed; 4 a bug in releasegate.
     """
     ctx.obj = Context(ledger, person)
-
-
-def _register() -> None:
-    from releasegate.cli import evidence, gate, notices, patch, publish, setup, views
-
-    for module in (setup, patch, evidence, gate, views, notices, publish):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> NoReturn:
