@@ -170,7 +170,7 @@ class _Spool:
 class SummaryWriter:
     """The stored summary of one JUnit file, built as a parser reports test cases.
 
-    Memory holds the hash of each distinct test (about 70 bytes), never the ids: ids
+    Memory holds the hash of each distinct test (about 100 bytes), never the ids: ids
     and messages are spooled to temporary files in slices. A test case whose hash was
     seen before is a repeat (or, very rarely, a different id with the same hash); repeats
     are kept aside and settled exactly by `finish`, which reads the ids back.
@@ -237,7 +237,7 @@ class SummaryWriter:
             previous = merged.get(test)  # None: a different id with an equal hash
             if previous is None or MERGE_RANK[outcome] < MERGE_RANK[previous[0]]:
                 merged[test] = (outcome, message)
-        self._moved = merged  # written after the others, in the order first seen
+        self._moved = merged  # written after the others, in an order the file fixes
         self.repeats = []
 
     def entries(self) -> Iterator[tuple[str, str]]:
