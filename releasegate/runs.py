@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
@@ -102,11 +102,16 @@ def _counts(run: JUnitRun) -> dict[str, int]:
 
 def summarise(outcomes: dict[str, str], messages: dict[str, str],
                suites: tuple[str, ...]) -> JUnitRun:
-    counts = Counter(outcomes.values())
-    return JUnitRun(tests=len(outcomes), passed=counts["passed"], flaky=counts["flaky"],
-                    failed=counts["failed"], errors=counts["error"],
-                    skipped=counts["skipped"], outcomes=outcomes, messages=messages,
-                    suites=suites)
+    return JUnitRun(**_count_map(Counter(outcomes.values())), outcomes=outcomes,
+                    messages=messages, suites=suites)
+
+
+def _count_map(per_outcome: Mapping[str, int]) -> dict[str, int]:
+    """The counts releasegate reports (tests, passed, flaky, failed, errors, skipped)
+    from the number of tests with each outcome."""
+    return {"tests": sum(per_outcome.values()), "passed": per_outcome["passed"],
+            "flaky": per_outcome["flaky"], "failed": per_outcome["failed"],
+            "errors": per_outcome["error"], "skipped": per_outcome["skipped"]}
 
 
 # -- writing a summary while a parser streams test cases -------------------------------
@@ -308,9 +313,3 @@ def merged_counts(writers: Sequence[SummaryWriter]) -> dict[str, int]:
     ranks = Counter(worst.values()) + Counter(exact.values())
     per_outcome = {outcome: ranks[rank] for outcome, rank in MERGE_RANK.items()}
     return _count_map(per_outcome)
-
-
-def _count_map(per_outcome: dict[str, int]) -> dict[str, int]:
-    return {"tests": sum(per_outcome.values()), "passed": per_outcome["passed"],
-            "flaky": per_outcome["flaky"], "failed": per_outcome["failed"],
-            "errors": per_outcome["error"], "skipped": per_outcome["skipped"]}
