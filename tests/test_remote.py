@@ -124,13 +124,18 @@ def test_ledger_upstream_reads_the_branch_configuration(shared):
     assert (upstream.remote, upstream.merge) == ("origin", "refs/heads/main")
 
 
-def test_a_colleagues_config_change_reaches_the_working_copy_on_sync(shared):
-    a, b, _ = shared
-    config = a.root / "releasegate.yaml"
+def push_shanghai_time(clone: Cli) -> None:
+    """A colleague edits the pipeline's time zone in their clone, commits and pushes."""
+    config = clone.root / "releasegate.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace("timezone: UTC",
                                                                  "timezone: Asia/Shanghai"))
-    git(a.root, "commit", "-qam", "pipeline in Shanghai time")
-    git(a.root, "push", "-q")
+    git(clone.root, "commit", "-qam", "pipeline in Shanghai time")
+    git(clone.root, "push", "-q")
+
+
+def test_a_colleagues_config_change_reaches_the_working_copy_on_sync(shared):
+    a, b, _ = shared
+    push_shanghai_time(a)
 
     result = b("sync")
 
@@ -142,11 +147,7 @@ def test_a_colleagues_config_change_reaches_the_working_copy_on_sync(shared):
 
 def test_sync_never_overwrites_a_local_edit_of_a_changed_file(shared):
     a, b, _ = shared
-    config = a.root / "releasegate.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace("timezone: UTC",
-                                                                 "timezone: Asia/Shanghai"))
-    git(a.root, "commit", "-qam", "pipeline in Shanghai time")
-    git(a.root, "push", "-q")
+    push_shanghai_time(a)
     mine = b.root / "releasegate.yaml"
     mine.write_text(mine.read_text(encoding="utf-8") + "# my draft\n")
 
