@@ -33,7 +33,7 @@ import defusedxml.ElementTree
 import defusedxml.sax
 import junitparser
 
-from releasegate.junit import read_junit
+from releasegate.evidence.junit import read_junit
 
 CASES_PER_SUITE = 1000
 

@@ -55,16 +55,18 @@ from typing import Any
 from releasegate import __version__ as RELEASEGATE_VERSION
 from releasegate.actions.evidence import normalize_answers
 from releasegate.actions.setup import init_ledger
-from releasegate.artifacts import digest_of
-from releasegate.config import parse_manifest
+from releasegate.config.parse import parse_manifest
+from releasegate.config.strict_yaml import dump_yaml, load_yaml
+from releasegate.core.gates.evaluate import evaluate_gate
+from releasegate.core.model import Artifact, Event, Pipeline
+from releasegate.core.state import COUNT_KEYS, PatchState, fold
+from releasegate.core.text import text_in
 from releasegate.demo import junit as junit_report
-from releasegate.events import PATCHES, event_path, parse_event, render_event
-from releasegate.gates import evaluate_gate
-from releasegate.junit import merge_runs, run_from_json, summary_json
-from releasegate.ledger import Ledger
-from releasegate.model import Artifact, Event, Pipeline, text_in
-from releasegate.state import COUNT_KEYS, PatchState, fold
-from releasegate.yamlio import dump_yaml, load_yaml
+from releasegate.evidence.artifacts import digest_of
+from releasegate.evidence.junit import merge_runs, run_from_json, summary_json
+from releasegate.ledger.events import PATCHES, event_path, parse_event, render_event
+from releasegate.ledger.pipeline import load_pipeline
+from releasegate.ledger.transaction import Ledger
 
 # Bump whenever the generated ledger changes shape: cached ledgers are keyed by it.
 VERSION = "ledger-factory-6"  # bump when the ledger format changes
@@ -417,10 +419,10 @@ class _PatchWriter:
         """The per-test results releasegate.actions.gate.gate_results loads for the gate;
         None when this releasegate evaluates tests from counts alone."""
         try:
-            from releasegate.gates import GateContext
-            from releasegate.gates import tests as tests_gate
-            from releasegate.junit import run_from_json
-            from releasegate.regression import BaselineRef, SuiteResults
+            from releasegate.core.gates import tests as tests_gate
+            from releasegate.core.gates.context import GateContext
+            from releasegate.evidence.junit import run_from_json
+            from releasegate.evidence.regression import BaselineRef, SuiteResults
         except ImportError:
             return None
         ctx = GateContext(self.pipeline, state, self.pipeline.environment(target))
@@ -495,7 +497,7 @@ def build_ledger(root: Path, patches: int, *, first: int = 1,
     init_ledger(root, example=True, timezone="Asia/Shanghai")
     ledger = Ledger(root.resolve())
     snap = ledger.snapshot()
-    pipeline, parent = snap.pipeline(), snap.head
+    pipeline, parent = load_pipeline(snap), snap.head
     assert parent is not None
     envs: dict[str, str] = {}
     last = START

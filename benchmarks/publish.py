@@ -104,7 +104,7 @@ def scratch_ledger(patches: int) -> Path:
 def record_one_change(ledger: Path, patch: str) -> None:
     """A second change-readiness checklist on `patch`, as erin fills it in."""
     from releasegate.actions.evidence import fill_checklist
-    from releasegate.ledger import Ledger
+    from releasegate.ledger.transaction import Ledger
 
     answers = {**ANSWERS["change-readiness"], "on-call": "Erin Liu (primary), Carol Zhang"}
     fill_checklist(Ledger(ledger), "erin", patch, "change-readiness", "prod", answers)

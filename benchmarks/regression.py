@@ -45,10 +45,10 @@ def build(work: Path, cases: int) -> Path:
         return root / "ledger"
     sys.path.insert(0, str(HERE.parent))
     from releasegate.actions.evidence import fill_checklist, record_tests, sign_off, waive
-    from releasegate.actions.gate import promote
     from releasegate.actions.patches import submit_patch
+    from releasegate.actions.promote import promote
     from releasegate.actions.setup import init_ledger
-    from releasegate.ledger import Ledger
+    from releasegate.ledger.transaction import Ledger
 
     root.mkdir(parents=True, exist_ok=True)
     init_ledger(root / "ledger", example=True)

@@ -12,13 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from releasegate.actions.evidence import fill_checklist, record_tests, sign_off, waive
-from releasegate.actions.gate import check_gate, diff_tests, promote
+from releasegate.actions.gate import check_gate, diff_tests
 from releasegate.actions.patches import submit_patch
+from releasegate.actions.promote import promote
 from releasegate.actions.setup import init_ledger
 from releasegate.actions.views import status_board
-from releasegate.errors import UsageError
-from releasegate.ledger import Ledger
-from releasegate.render import board_text, comparison_text, verdict_text
+from releasegate.cli.terminal import board_text, comparison_text, verdict_text
+from releasegate.core.errors import UsageError
+from releasegate.ledger.transaction import Ledger
 
 MARKER = ".releasegate-demo"
 PATCH = "CBS-2026-0042"
@@ -195,7 +196,7 @@ def _to_test(ledger: Ledger, say: Callable[[str], None], results: Path, patch: s
 
 def _ship_earlier(ledger: Ledger, say: Callable[[str], None], drop: Path,
                   results: Path) -> None:
-    from releasegate import clock
+    from releasegate.core import clock
 
     submit_patch(ledger, "alice", drop / "earlier.yaml")
     _to_test(ledger, say, results, EARLIER)

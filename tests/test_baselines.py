@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from releasegate import clock
+from releasegate.core import clock
 from tests.helpers import (
     PATCH,
     Cli,

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from junitparser import Failure, JUnitXml
 
-from releasegate.model import Condition, Verdict
-from releasegate.reports import (
+from releasegate.cli.ci_reports import (
     escape_data,
     escape_property,
     github_annotations,
     verdict_markdown,
 )
+from releasegate.core.model import Condition, Verdict
 from tests.helpers import (
     PATCH,
     Cli,

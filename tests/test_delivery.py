@@ -18,11 +18,12 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from releasegate.delivery import Outcome, deliver, preview
+from releasegate.core.subscriptions import Channel, Delivery
+from releasegate.delivery.attempt import Outcome
+from releasegate.delivery.dispatch import deliver, preview
 from releasegate.delivery.email import build_message
 from releasegate.delivery.http import redact_url
 from releasegate.delivery.signing import dingtalk_sign, feishu_sign
-from releasegate.noticeconfig import Channel, Delivery
 from tests.servers import (
     Answer,
     HttpServer,

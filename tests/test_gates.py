@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from releasegate.errors import ReleasegateError
-from releasegate.gates import evaluate_gate
-from releasegate.model import (
+from releasegate.core.errors import ReleasegateError
+from releasegate.core.gates.evaluate import evaluate_gate
+from releasegate.core.model import (
     ChecklistItem,
     ChecklistTemplate,
     Condition,
@@ -28,8 +28,8 @@ from releasegate.model import (
     SignoffRule,
     Verdict,
 )
-from releasegate.model import TestsRule as ResultsRule  # a Test* name would be collected
-from releasegate.state import PatchState, fold
+from releasegate.core.model import TestsRule as ResultsRule  # a Test* name would be collected
+from releasegate.core.state import PatchState, fold
 
 PATCH_ID = "CBS-2026-0042"
 DIGEST = "sha256:" + "1" * 64

@@ -11,9 +11,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from releasegate import junit, runs
-from releasegate.errors import EXIT_BAD_INPUT, InputError
-from releasegate.junit import (
+from releasegate.evidence import junit, runs
+from releasegate.core.errors import EXIT_BAD_INPUT, InputError
+from releasegate.evidence.junit import (
     DEFAULT_MAX_BYTES,
     OUTCOMES,
     JUnitRun,
@@ -23,7 +23,7 @@ from releasegate.junit import (
     run_from_json,
     summary_json,
 )
-from releasegate.runs import SummaryWriter, merged_counts
+from releasegate.evidence.runs import SummaryWriter, merged_counts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "junit"
 DTD_MESSAGE = ("JUnit XML may not contain a DTD (it can declare entities that read local "

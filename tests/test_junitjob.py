@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.errors import InputError
-from releasegate.junit import merge_runs, parse_junit
-from releasegate.junitjob import JUnitJob
-from releasegate.runs import run_from_json
+from releasegate.core.errors import InputError
+from releasegate.evidence.junit import merge_runs, parse_junit
+from releasegate.evidence.junit_job import JUnitJob
+from releasegate.evidence.runs import run_from_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "junit"
 

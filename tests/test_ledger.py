@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 
 from releasegate.actions.evidence import fill_checklist
-from releasegate.actions.gate import promote
 from releasegate.actions.patches import submit_patch
+from releasegate.actions.promote import promote
 from releasegate.actions.setup import init_ledger
-from releasegate.errors import UsageError
-from releasegate.gitstore import GitStore, init_repository
-from releasegate.ledger import Ledger, Snapshot
+from releasegate.core.errors import UsageError
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.store import GitStore, init_repository
+from releasegate.ledger.transaction import Ledger
 from tests.helpers import PATCH, Cli, answers_file, fingerprint, git, junit_file, write_manifest
 
 INTAKE = {"version-controlled": "yes", "release-note-read": "yes", "risk": "low"}
@@ -93,7 +94,7 @@ def test_contention_past_the_retries_is_transient_and_records_nothing(
         return False
 
     monkeypatch.setattr(GitStore, "compare_and_swap", always_moved)
-    monkeypatch.setattr("releasegate.ledger.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("releasegate.ledger.transaction.time.sleep", lambda seconds: None)
     before = fingerprint(ledger_root)
     result = submitted("checklist", "fill", PATCH, "intake", "--env", "dev", "--answers",
                        str(answers_file(inputs, "intake")), "--format", "json", person="alice")

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from releasegate import clock
 from releasegate.actions.notices import notice_for
+from releasegate.core import clock
+from releasegate.core.errors import InputError
 from releasegate.demo import run_demo
-from releasegate.errors import InputError
-from releasegate.ledger import Ledger
+from releasegate.ledger.transaction import Ledger
 from releasegate.notices import LANGUAGES
 from releasegate.notices.catalogue import PHRASES
 from releasegate.notices.render import build_email

@@ -1,28 +1,24 @@
-"""What `pip install .` ships: every package folder and the default checklists."""
+"""What `pip install .` ships: every module, template, schema and default checklist."""
 
 from __future__ import annotations
 
-import tomllib
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_DATA = ("*.py", "*.j2", "*.json", "*.yaml", "*.css", "*.js")
 
 
-def _declared() -> set[str]:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return set(config["tool"]["setuptools"]["packages"])
-
-
-def test_every_package_folder_is_declared_for_the_wheel() -> None:
-    folders = {".".join(p.parent.relative_to(ROOT).parts)
-               for p in (ROOT / "releasegate").rglob("__init__.py")}
-    assert folders <= _declared(), f"missing from pyproject.toml: {folders - _declared()}"
-
-
-def test_the_default_checklists_ship_inside_the_package() -> None:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert config["tool"]["setuptools"]["package-dir"]["releasegate.checklists"] == "checklists"
-    assert "releasegate.checklists" in _declared()
-    shipped = sorted(p.name for p in (ROOT / "checklists").glob("*.yaml"))
-    assert shipped == ["change-readiness.yaml", "dev-review.yaml", "intake.yaml",
-                       "test-review.yaml"]
+def test_the_wheel_holds_every_file_of_the_package(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                    str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("releasegate-*.whl")
+    inside = set(zipfile.ZipFile(wheel).namelist())
+    expected = {p.relative_to(ROOT).as_posix() for pattern in SHIPPED_DATA
+                for p in (ROOT / "releasegate").rglob(pattern) if "__pycache__" not in p.parts}
+    assert expected - inside == set()
+    assert {"releasegate/checklists/intake.yaml", "releasegate/checklists/dev-review.yaml",
+            "releasegate/checklists/test-review.yaml",
+            "releasegate/checklists/change-readiness.yaml"} <= inside

@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 from releasegate.actions.evidence import fill_checklist
-from releasegate.actions.gate import promote
 from releasegate.actions.notices import notice_for
 from releasegate.actions.patches import submit_patch
+from releasegate.actions.promote import promote
 from releasegate.actions.publish import publish_site
 from releasegate.demo import PATCH, run_demo
-from releasegate.ledger import Ledger
+from releasegate.ledger.transaction import Ledger
 from tests import browser
 from tests.helpers import Cli
 

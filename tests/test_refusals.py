@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.gitstore import GitStore
+from releasegate.ledger.store import GitStore
 from tests.helpers import (
     PATCH,
     Cli,

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from releasegate.gates import evaluate_gate
-from releasegate.junit import JUnitRun, parse_junit
-from releasegate.model import (
+from releasegate.core.gates.evaluate import evaluate_gate
+from releasegate.core.model import (
     Condition,
     Environment,
     Event,
@@ -24,9 +23,10 @@ from releasegate.model import (
     Pipeline,
     Rules,
 )
-from releasegate.model import TestsRule as ResultsRule  # a Test* name would be collected
-from releasegate.regression import BaselineRef, Comparison, SuiteResults, compare
-from releasegate.state import COUNT_KEYS, PatchState, fold
+from releasegate.core.model import TestsRule as ResultsRule  # a Test* name would be collected
+from releasegate.core.state import COUNT_KEYS, PatchState, fold
+from releasegate.evidence.junit import JUnitRun, parse_junit
+from releasegate.evidence.regression import BaselineRef, Comparison, SuiteResults, compare
 from tests.helpers import junit_cases, passing
 
 PATCH_ID = "CBS-2026-0042"

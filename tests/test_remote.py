@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.actions.gate import promote
+from releasegate.actions.promote import promote
 from releasegate.actions.setup import init_ledger
-from releasegate.gitstore import GitStore
-from releasegate.ledger import Ledger
+from releasegate.ledger.store import GitStore
+from releasegate.ledger.transaction import Ledger
 from tests.helpers import PATCH, Cli, answers_file, fingerprint, git, write_manifest
 
 
@@ -96,13 +96,13 @@ def test_a_rejected_push_that_keeps_failing_leaves_no_local_commit(shared, input
                                                                     monkeypatch):
     a, _, _ = shared
     before = fingerprint(a.root)
-    from releasegate.errors import ContentionError
+    from releasegate.core.errors import ContentionError
 
     def always_rejected(self, remote, ref, merge):
         raise ContentionError("rejected")
 
     monkeypatch.setattr(GitStore, "push", always_rejected)
-    monkeypatch.setattr("releasegate.ledger.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("releasegate.ledger.transaction.time.sleep", lambda seconds: None)
 
     result = a("patch", "submit", str(write_manifest(inputs)), person="alice")
 

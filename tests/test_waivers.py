@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from junitparser import JUnitXml, Skipped
 
-from releasegate import clock
+from releasegate.core import clock
 from tests.helpers import (
     PATCH,
     Cli,

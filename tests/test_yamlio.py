@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.errors import ConfigError, InputError
-from releasegate.yamlio import (
+from releasegate.config.strict_yaml import (
     DEFAULT_MAX_BYTES,
     Document,
     dump_yaml,
@@ -18,6 +17,7 @@ from releasegate.yamlio import (
     load_yaml,
     load_yaml_fast,
 )
+from releasegate.core.errors import ConfigError, InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yaml"
 

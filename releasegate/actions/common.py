@@ -5,23 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from releasegate.cache import read_cache, write_cache
-from releasegate.errors import InputError, NotFoundError, RuleError, did_you_mean
-from releasegate.events import PATCHES, event_path, render_event
-from releasegate.gitstore import Identity
-from releasegate.ledger import Ledger, Snapshot, Write
-from releasegate.model import Person, Pipeline
-from releasegate.state import PatchState, fold
+from releasegate.core.errors import InputError, NotFoundError, RuleError, did_you_mean
+from releasegate.core.model import Person, Pipeline
+from releasegate.core.state import PatchState, fold
+from releasegate.ledger.cache import read_cache, write_cache
+from releasegate.ledger.events import PATCHES, event_path, render_event
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.store import Author
+from releasegate.ledger.transaction import Ledger, Write
 
 
 def utc_now() -> str:
-    from releasegate import clock
+    from releasegate.core import clock
 
     return clock.stamp(clock.now())
 
 
-def identity_of(person: Person) -> Identity:
-    return Identity(person.name, person.email or f"{person.id}@releasegate.invalid")
+def identity_of(person: Person) -> Author:
+    return Author(person.name, person.email or f"{person.id}@releasegate.invalid")
 
 
 def load_patch(ledger: Ledger, snap: Snapshot, patch: str) -> PatchState:
@@ -60,8 +61,8 @@ def _state_cache(snap: Snapshot, tree: str | None) -> Path | None:
 
 
 def _fold_from_files(snap: Snapshot, pid: str) -> PatchState:
-    from releasegate.config import manifest_from_data
-    from releasegate.yamlio import load_yaml_fast
+    from releasegate.config.parse import manifest_from_data
+    from releasegate.config.strict_yaml import load_yaml_fast
 
     snap.prefetch([f"{PATCHES}/{pid}"])
     raw = snap.read(f"{PATCHES}/{pid}/patch.yaml")

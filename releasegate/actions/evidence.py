@@ -14,17 +14,19 @@ from releasegate.actions.common import (
     load_patch,
     refuse_passed_gate,
 )
-from releasegate.artifacts import file_sha256
-from releasegate.errors import InputError, NotFoundError, RuleError, did_you_mean
-from releasegate.events import PATCHES
-from releasegate.identity import resolve_actor
-from releasegate.ids import check_id
-from releasegate.ledger import Ledger, Snapshot, Write
-from releasegate.model import ChecklistItem, ChecklistTemplate, Pipeline
-from releasegate.yamlio import Document, Path_
+from releasegate.config.strict_yaml import Document, Path_
+from releasegate.core.errors import InputError, NotFoundError, RuleError, did_you_mean
+from releasegate.core.model import ChecklistItem, ChecklistTemplate, Pipeline
+from releasegate.evidence.artifacts import file_sha256
+from releasegate.ledger.actor import resolve_actor
+from releasegate.ledger.events import PATCHES
+from releasegate.ledger.ids import check_id
+from releasegate.ledger.pipeline import load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger, Write
 
 if TYPE_CHECKING:
-    from releasegate.junitjob import JUnitJob
+    from releasegate.evidence.junit_job import JUnitJob
 
 _URL = re.compile(r"https?://[^\s]+")
 
@@ -109,7 +111,7 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
     """Record a completed checklist for the gate of `env`."""
 
     def operation(snap: Snapshot) -> Write[Recorded]:
-        pipeline = snap.pipeline()
+        pipeline = load_pipeline(snap)
         chosen = find_template(pipeline, template, env)
         actor = resolve_actor(pipeline, claimed, ledger.store)
         if not any(pipeline.holds(actor.id, role) for role in chosen.roles):
@@ -136,7 +138,7 @@ def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
     `job` is the files' reading, when the caller started it early (the CLI does, so
     that parsing overlaps the imports); otherwise it starts here.
     """
-    from releasegate.junitjob import JUnitJob
+    from releasegate.evidence.junit_job import JUnitJob
 
     if not files:
         raise InputError("no JUnit files given", code="usage")
@@ -171,7 +173,7 @@ def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, sui
         stored[f"evidence/{item['sha256']}.json"] = summary
 
     def operation(snap: Snapshot) -> Write[Recorded]:
-        pipeline = snap.pipeline()
+        pipeline = load_pipeline(snap)
         check_env(pipeline, env)
         actor = resolve_actor(pipeline, claimed, ledger.store)
         state = load_patch(ledger, snap, patch)
@@ -204,7 +206,7 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
     """Approve or reject the patch for the gate of `env`, in `role`."""
 
     def operation(snap: Snapshot) -> Write[Recorded]:
-        pipeline = snap.pipeline()
+        pipeline = load_pipeline(snap)
         check_env(pipeline, env)
         wanted = [s.role for s in pipeline.environment(env).gate.signoffs]
         if role not in wanted:
@@ -249,8 +251,8 @@ def _check_signer(pipeline: Pipeline, state: Any, person: str, env: str, role: s
 def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: str,
           reason: str, until: str) -> tuple[Recorded, list[str]]:
     """Waive failing tests matching `pattern` for the gate of `env`, until a time."""
-    from releasegate import clock
     from releasegate.actions.gate import check_report
+    from releasegate.core import clock
 
     pattern, reason = pattern.strip(), reason.strip()
     if not pattern or len(pattern) > 500:
@@ -260,7 +262,7 @@ def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: st
         raise InputError("--reason must say why the failures may be waived", code="usage")
 
     def operation(snap: Snapshot) -> Write[Recorded]:
-        pipeline = snap.pipeline()
+        pipeline = load_pipeline(snap)
         check_env(pipeline, env)
         if not pipeline.environment(env).gate.tests:
             raise RuleError(f"the {env} gate has no tests condition; there is nothing to waive",

@@ -1,27 +1,28 @@
-"""Evaluating a gate (`check`) and passing it (`promote`)."""
+"""Evaluating a gate (`check`), its reports and test comparisons; nothing is written."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from releasegate import clock
 from releasegate.actions.common import (
-    append_event,
     cached_state,
     check_env,
     fold_patch,
     load_patch,
 )
-from releasegate.errors import NotFoundError, ReleasegateError, RuleError, did_you_mean
-from releasegate.events import PATCHES
-from releasegate.gates import GateContext, evaluate_gate
-from releasegate.gates.tests import matches
-from releasegate.identity import resolve_actor
-from releasegate.ledger import Ledger, Snapshot, Write, unchanged
-from releasegate.model import Pipeline, Verdict
-from releasegate.regression import Comparison, SuiteResults, compare
-from releasegate.state import PatchState
+from releasegate.core import clock
+from releasegate.core.errors import NotFoundError, RuleError, did_you_mean
+from releasegate.core.gates.context import GateContext
+from releasegate.core.gates.evaluate import evaluate_gate
+from releasegate.core.gates.tests import matches
+from releasegate.core.model import Pipeline, Verdict
+from releasegate.core.state import PatchState
+from releasegate.evidence.regression import Comparison, SuiteResults, compare
+from releasegate.ledger.events import PATCHES
+from releasegate.ledger.pipeline import load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger
 
 
 def target_of(pipeline: Pipeline, state: PatchState, to: str | None) -> str:
@@ -55,8 +56,8 @@ def dependencies_of(ledger: Ledger, snap: Snapshot,
 def gate_results(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchState,
                  target: str, now: datetime) -> dict[tuple[str, str], SuiteResults]:
     """Per-test outcomes and baselines for the suites the gate's rules must compare."""
-    from releasegate.baselines import suite_results
-    from releasegate.gates import tests
+    from releasegate.core.gates import tests
+    from releasegate.evidence.baselines import suite_results
 
     ctx = GateContext(pipeline, state, pipeline.environment(target), now=now)
     results = {}
@@ -70,7 +71,7 @@ def gate_results(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: Patc
 
 def _evaluate(ledger: Ledger, snap: Snapshot, state: PatchState,
               target: str) -> tuple[Verdict, dict[tuple[str, str], SuiteResults]]:
-    pipeline = snap.pipeline()
+    pipeline = load_pipeline(snap)
     now = clock.now()
     results = gate_results(ledger, snap, pipeline, state, target, now)
     verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
@@ -85,7 +86,7 @@ def verdict_for(ledger: Ledger, snap: Snapshot, state: PatchState, target: str) 
 
 def verdict_at(ledger: Ledger, snap: Snapshot, patch: str, to: str | None) -> Verdict:
     state = load_patch(ledger, snap, patch)
-    return verdict_for(ledger, snap, state, target_of(snap.pipeline(), state, to))
+    return verdict_for(ledger, snap, state, target_of(load_pipeline(snap), state, to))
 
 
 def check_gate(ledger: Ledger, patch: str, to: str | None = None) -> tuple[Verdict, list[str]]:
@@ -107,7 +108,7 @@ def check_report(ledger: Ledger, patch: str, to: str | None = None) -> tuple[Gat
     """Like check_gate, with the comparisons a CI report lists."""
     snap = ledger.snapshot()
     state = load_patch(ledger, snap, patch)
-    return report_for(ledger, snap, state, target_of(snap.pipeline(), state, to)), \
+    return report_for(ledger, snap, state, target_of(load_pipeline(snap), state, to)), \
         snap.warnings
 
 
@@ -131,12 +132,12 @@ def unwaived(comparison: Comparison, verdict: Verdict) -> Comparison:
 def diff_tests(ledger: Ledger, patch: str, env: str,
                suite: str | None = None) -> tuple[list[Comparison], list[str]]:
     """Each suite recorded in `env` for the current digest, compared with its baseline."""
-    from releasegate.baselines import suite_results
-    from releasegate.gates.tests import latest_by_suite
+    from releasegate.core.gates.tests import latest_by_suite
+    from releasegate.evidence.baselines import suite_results
 
     snap = ledger.snapshot()
     state = load_patch(ledger, snap, patch)
-    pipeline = snap.pipeline()
+    pipeline = load_pipeline(snap)
     check_env(pipeline, env)
     ctx = GateContext(pipeline, state, pipeline.environments[0])
     latest = latest_by_suite(ctx, env)
@@ -149,54 +150,3 @@ def diff_tests(ledger: Ledger, patch: str, env: str,
                             "digest", code="no-results")
     chosen = [latest[suite]] if suite else [latest[s] for s in sorted(latest)]
     return [compare(suite_results(ledger, snap, state, r)) for r in chosen], snap.warnings
-
-
-@dataclass(frozen=True)
-class Promotion:
-    verdict: Verdict
-    recorded: bool
-    already: bool = False
-
-
-def promote(ledger: Ledger, claimed: str | None, patch: str,
-            to: str | None = None) -> tuple[Promotion, list[str]]:
-    """Check the gate and, when it is open, record that the patch entered `to`."""
-
-    def operation(snap: Snapshot) -> Write[Promotion]:
-        pipeline = snap.pipeline()
-        actor = resolve_actor(pipeline, claimed, ledger.store)
-        state = load_patch(ledger, snap, patch)
-        if to is not None and state.env == check_env(pipeline, to, "--to"):
-            verdict = Verdict(state.id, state.env, to, state.digest, ())
-            return unchanged(Promotion(verdict, recorded=False, already=True))
-        verdict = verdict_at(ledger, snap, state.id, to)
-        if not verdict.open:
-            return unchanged(Promotion(verdict, recorded=False))
-        # The commit number this promotion lands as orders promotions (and so
-        # baselines) by the ledger's history, whatever the writers' clocks say.
-        data = {"from": verdict.source, "verdict": [c.to_dict() for c in verdict.conditions],
-                "evidence": list(verdict.evidence), "ledger_height": snap.height() + 1}
-        return append_event(state, actor, "promoted", verdict.target, data,
-                            f"promoted to {verdict.target} by {actor.id}",
-                            result=Promotion(verdict, recorded=True))
-
-    result, warnings = ledger.transact(operation)
-    if result.recorded:
-        warnings += _notify_on_promote(ledger, claimed, result.verdict.patch)
-    return result, warnings
-
-
-def _notify_on_promote(ledger: Ledger, claimed: str | None, patch: str) -> list[str]:
-    """Deliver due notices after a promotion when the pipeline asks for it; a failed
-    delivery is reported and left in the outbox, never undoing the promotion."""
-    from releasegate.actions.notify import notify
-
-    try:
-        if not ledger.snapshot().pipeline().notice_settings().on_promote:
-            return []
-        attempts, _ = notify(ledger, claimed, patch)
-    except ReleasegateError as exc:
-        return [f"promoted, but notices were not delivered: {exc}"]
-    return [f"notice to {a.due.label} not delivered ({a.detail}); it waits in the outbox "
-            f"for `releasegate notify {patch}`" for a in attempts if not a.ok]
-

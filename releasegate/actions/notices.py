@@ -6,20 +6,18 @@ from typing import TYPE_CHECKING
 
 from releasegate.actions.common import load_patch
 from releasegate.actions.gate import GateReport, report_for, unwaived
-from releasegate.ledger import Ledger, Snapshot
-from releasegate.model import Condition, Event, Pipeline, Verdict
-from releasegate.regression import SuiteResults, compare
-from releasegate.state import PatchState, TestRecording
+from releasegate.core.model import Condition, Event, Pipeline, Verdict
+from releasegate.core.state import PatchState, TestRecording
+from releasegate.evidence.regression import SuiteResults, compare
+from releasegate.ledger.pipeline import load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger
+from releasegate.notices.context import default_kind
 
 if TYPE_CHECKING:
     from releasegate.notices.render import RenderedNotice
 
 TEMPLATES = "templates"
-
-
-def default_kind(pipeline: Pipeline, state: PatchState) -> str:
-    """`released` once the patch is in the last environment, `upcoming` before."""
-    return "released" if state.env == pipeline.env_names[-1] else "upcoming"
 
 
 def notice_for(ledger: Ledger, patch: str, *, audience: str = "business",
@@ -32,7 +30,7 @@ def notice_for(ledger: Ledger, patch: str, *, audience: str = "business",
 
     snap = ledger.snapshot()
     state = load_patch(ledger, snap, patch)
-    pipeline = snap.pipeline()
+    pipeline = load_pipeline(snap)
     kind = kind or default_kind(pipeline, state)
     lang = lang or pipeline.notice_settings().languages[0]
     check_choices(audience, lang, kind)
@@ -78,7 +76,7 @@ def promotion_report(ledger: Ledger, snap: Snapshot, state: PatchState,
 
 def _results_then(ledger: Ledger, snap: Snapshot, state: PatchState, recording: TestRecording,
                   promoted: Event) -> SuiteResults:
-    from releasegate.baselines import find_baseline, results_against
+    from releasegate.evidence.baselines import find_baseline, results_against
 
     baseline = find_baseline(ledger, snap, state.manifest.system, recording.env,
                              recording.suite, exclude=state.id, before=promoted)
@@ -87,7 +85,7 @@ def _results_then(ledger: Ledger, snap: Snapshot, state: PatchState, recording: 
 
 def warn_uncommitted_templates(ledger: Ledger, snap: Snapshot) -> None:
     """Template overrides are read as committed; say so when the working tree differs."""
-    from releasegate.committed import warn_uncommitted
+    from releasegate.ledger.pipeline import warn_uncommitted
 
     committed = sorted(p for p in snap.paths(TEMPLATES) if p.endswith(".j2"))
     warn_uncommitted(snap, committed, TEMPLATES, "*.j2")

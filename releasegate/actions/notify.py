@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from releasegate.actions.common import append_event, load_patch
-from releasegate.errors import NotFoundError, did_you_mean
-from releasegate.identity import resolve_actor
-from releasegate.ledger import Ledger, Snapshot, Write, unchanged
-from releasegate.model import Pipeline
-from releasegate.noticeconfig import Delivery, Subscriber
-from releasegate.state import PatchState
+from releasegate.core.errors import NotFoundError, did_you_mean
+from releasegate.core.model import Pipeline
+from releasegate.core.state import PatchState
+from releasegate.core.subscriptions import Delivery, Subscriber
+from releasegate.ledger.actor import resolve_actor
+from releasegate.ledger.pipeline import load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger, Write, unchanged
 
 if TYPE_CHECKING:
     from releasegate.notices.render import RenderedNotice
@@ -80,8 +82,9 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
            dry_run: bool = False, kind: str | None = None,
            environ: Mapping[str, str] | None = None) -> tuple[list[Attempt], list[str]]:
     """Send the patch's due notices; record each success as it happens."""
-    from releasegate.actions.notices import default_kind, notice_for
-    from releasegate.delivery import deliver, preview
+    from releasegate.actions.notices import notice_for
+    from releasegate.delivery.dispatch import deliver, preview
+    from releasegate.notices.context import default_kind
 
     if not dry_run:
         # Make sure a delivery can be recorded before anything is sent: a branch to
@@ -90,7 +93,7 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
         if upstream is not None:
             ledger.pull(upstream)
     snap = ledger.snapshot()
-    pipeline = snap.pipeline()
+    pipeline = load_pipeline(snap)
     state = load_patch(ledger, snap, patch)
     if channel is not None and channel not in pipeline.notice_settings().channels:
         raise NotFoundError(f"unknown channel '{channel}'", code="unknown-channel",
@@ -130,7 +133,7 @@ def subscribed(pipeline: Pipeline, state: PatchState) -> bool:
 def _record(ledger: Ledger, claimed: str | None, patch: str, due: Due, subject: str,
             refused: tuple[str, ...] = ()) -> None:
     def operation(snap: Snapshot) -> Write[None]:
-        pipeline = snap.pipeline()
+        pipeline = load_pipeline(snap)
         actor = resolve_actor(pipeline, claimed, ledger.store)
         state = load_patch(ledger, snap, patch)
         if due.id in delivered_ids(state):

@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.actions.common import append_event, identity_of, load_patch, utc_now
-from releasegate.artifacts import hash_artifacts
-from releasegate.errors import InputError, RuleError
-from releasegate.events import PATCHES, event_path, render_event
-from releasegate.identity import resolve_actor
-from releasegate.ledger import Ledger, Snapshot, Write, unchanged
-from releasegate.model import Artifact, Manifest, text_in
-from releasegate.yamlio import load_yaml
+from releasegate.config.strict_yaml import load_yaml
+from releasegate.core.errors import InputError, RuleError
+from releasegate.core.model import Artifact, Manifest
+from releasegate.core.text import text_in
+from releasegate.evidence.artifacts import hash_artifacts
+from releasegate.ledger.actor import resolve_actor
+from releasegate.ledger.events import PATCHES, event_path, render_event
+from releasegate.ledger.pipeline import load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger, Write, unchanged
 
 MANIFEST_MAX_BYTES = 256 * 1024
 
@@ -31,7 +34,7 @@ class Submitted:
 
 def read_manifest(path: Path) -> tuple[Manifest, bytes]:
     """The manifest at `path`, validated; its bytes are stored as submitted."""
-    from releasegate.config import parse_manifest
+    from releasegate.config.parse import parse_manifest
 
     try:
         raw = path.read_bytes()
@@ -49,7 +52,7 @@ def submit_patch(ledger: Ledger, claimed: str | None, manifest_path: Path,
     digest, artifacts = hash_artifacts(paths)
 
     def operation(snap: Snapshot) -> Write[Submitted]:
-        actor = resolve_actor(snap.pipeline(), claimed, ledger.store)
+        actor = resolve_actor(load_pipeline(snap), claimed, ledger.store)
         existing = snap.patch_dirs().get(manifest.id.lower())
         if existing is not None:
             return unchanged(_resubmission(ledger, snap, existing, manifest, digest, raw))
@@ -99,7 +102,7 @@ def revise_patch(ledger: Ledger, claimed: str | None, patch: str,
     digest, artifacts = hash_artifacts(list(artifact_paths))
 
     def operation(snap: Snapshot) -> Write[Submitted]:
-        actor = resolve_actor(snap.pipeline(), claimed, ledger.store)
+        actor = resolve_actor(load_pipeline(snap), claimed, ledger.store)
         state = load_patch(ledger, snap, patch)
         if state.digest == digest:
             return unchanged(Submitted(state.id, digest, artifacts, False))

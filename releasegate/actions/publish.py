@@ -17,21 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.actions.gate import GateReport, report_for
-from releasegate.actions.notices import (
-    TEMPLATES,
-    default_kind,
-    notice_report,
-    warn_uncommitted_templates,
-)
-from releasegate.actions.views import Board, PatchView, all_states
-from releasegate.cache import read_cache, write_cache
-from releasegate.errors import ReleasegateError
-from releasegate.events import PATCHES
-from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot
-from releasegate.model import Pipeline, Verdict
-from releasegate.site import index_path
+from releasegate.actions.notices import TEMPLATES, notice_report, warn_uncommitted_templates
+from releasegate.actions.views import all_states
+from releasegate.core.board import Board, PatchView
+from releasegate.core.errors import ReleasegateError
+from releasegate.core.model import Pipeline, Verdict
+from releasegate.core.state import PatchState
+from releasegate.ledger.cache import read_cache, write_cache
+from releasegate.ledger.events import PATCHES
+from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE, load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger
+from releasegate.notices.context import default_kind
 from releasegate.site.build import PatchPage, SiteRenderer, renderer_fingerprint, site_files
-from releasegate.state import PatchState
+from releasegate.site.paths import index_path
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def publish_site(ledger: Ledger, directory: Path) -> tuple[Published, list[str]]
     directory = directory.expanduser().resolve()
     prepare_folder(directory)
     snap = ledger.snapshot()
-    pipeline = snap.pipeline()
+    pipeline = load_pipeline(snap)
     warn_uncommitted_templates(ledger, snap)
     states = all_states(ledger, snap)
     upcoming = [s for s in states if pipeline.following(s.env) is not None]
@@ -116,7 +115,7 @@ def preload_gate_inputs(ledger: Ledger, snap: Snapshot, states: list[PatchState]
     """Read the stored test summaries the gate reports of `states` need (theirs and
     every shipped baseline's) with one git process, instead of one per report. The
     states themselves, dependencies included, are already folded."""
-    from releasegate.baselines import recording_files, shipped_index
+    from releasegate.evidence.baselines import recording_files, shipped_index
 
     if not states:
         return

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from releasegate.errors import UsageError
-from releasegate.gitstore import GitStore, init_repository
-from releasegate.ledger import CHECKLISTS, CONFIG_FILE, Ledger, Snapshot, Write
+from releasegate.core.errors import UsageError
+from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.store import GitStore, init_repository
+from releasegate.ledger.transaction import Ledger, Write
 
 PIPELINE = """\
 # releasegate pipeline. Edit, then commit with git: releasegate reads only what is
@@ -85,15 +87,8 @@ roles:
 
 def default_checklists() -> dict[str, bytes]:
     """The checklist templates shipped with releasegate, by file name."""
-    try:
-        folder = resources.files("releasegate.checklists")
-        found = {f.name: f.read_bytes() for f in folder.iterdir() if f.name.endswith(".yaml")}
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
-        found = {}
-    if not found:
-        # Running from a source checkout: the templates sit beside the package.
-        source = Path(__file__).resolve().parents[2] / "checklists"
-        found = {f.name: f.read_bytes() for f in sorted(source.glob("*.yaml"))}
+    folder = resources.files("releasegate.checklists")
+    found = {f.name: f.read_bytes() for f in folder.iterdir() if f.name.endswith(".yaml")}
     return dict(sorted(found.items()))
 
 
@@ -129,8 +124,8 @@ def init_ledger(directory: Path, *, example: bool = False,
 
 def _validate_defaults(files: dict[str, bytes | Path]) -> None:
     """Check the pipeline about to be written (e.g. its time zone) before any disk change."""
-    from releasegate.config import parse_pipeline, parse_template
-    from releasegate.yamlio import load_yaml
+    from releasegate.config.parse import parse_pipeline, parse_template
+    from releasegate.config.strict_yaml import load_yaml
 
     templates = {}
     for path, data in files.items():

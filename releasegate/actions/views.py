@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from releasegate.actions.common import cached_state, fold_patch, load_patch
 from releasegate.actions.gate import verdict_for
-from releasegate.errors import ReleasegateError
-from releasegate.events import PATCHES
-from releasegate.ledger import Ledger, Snapshot
-from releasegate.model import Pipeline, Verdict, text_in
-from releasegate.state import PatchState
+from releasegate.core.board import Board, PatchView
+from releasegate.core.errors import ReleasegateError
+from releasegate.core.model import Pipeline, Verdict
+from releasegate.core.state import PatchState
+from releasegate.ledger.events import PATCHES
+from releasegate.ledger.pipeline import load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger
 
 
 def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
@@ -20,13 +20,6 @@ def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
     missing = [f"{PATCHES}/{pid}" for pid, tree in trees.items() if not cached_state(snap, tree)]
     snap.prefetch(missing)  # the patches not folded before: read in two git processes
     return [fold_patch(snap, pid) for pid in sorted(trees)]
-
-
-@dataclass(frozen=True)
-class PatchView:
-    state: PatchState
-    next_verdict: Verdict | None
-    problem: str | None = None
 
 
 def next_verdict(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
@@ -42,14 +35,14 @@ def next_verdict(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
 
 def list_patches(ledger: Ledger) -> tuple[list[PatchState], list[str]]:
     snap = ledger.snapshot()
-    snap.pipeline()
+    load_pipeline(snap)
     return all_states(ledger, snap), snap.warnings
 
 
 def show_patch(ledger: Ledger, patch: str) -> tuple[PatchView, list[str]]:
     snap = ledger.snapshot()
     state = load_patch(ledger, snap, patch)
-    verdict, problem = next_verdict(ledger, snap, snap.pipeline(), state)
+    verdict, problem = next_verdict(ledger, snap, load_pipeline(snap), state)
     return PatchView(state, verdict, problem), snap.warnings
 
 
@@ -58,26 +51,12 @@ def patch_log(ledger: Ledger, patch: str) -> tuple[PatchState, list[str]]:
     return load_patch(ledger, snap, patch), snap.warnings
 
 
-@dataclass(frozen=True)
-class Board:
-    pipeline: Pipeline
-    patches: list[PatchView]
-
-
 def status_board(ledger: Ledger) -> tuple[Board, list[str]]:
     """Each environment and the patches in it, with what their next gate waits for."""
     snap = ledger.snapshot()
-    pipeline = snap.pipeline()
+    pipeline = load_pipeline(snap)
     views = []
     for state in all_states(ledger, snap):
         verdict, problem = next_verdict(ledger, snap, pipeline, state)
         views.append(PatchView(state, verdict, problem))
     return Board(pipeline, views), snap.warnings
-
-
-def patch_summary(state: PatchState) -> dict[str, Any]:
-    """The fields every JSON view of a patch shares."""
-    m = state.manifest
-    return {"id": state.id, "system": m.system, "vendor": m.vendor, "title": text_in(m.title),
-            "env": state.env, "digest": state.digest, "submitter": state.submitter,
-            "submitted_at": state.events[0].at}

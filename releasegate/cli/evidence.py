@@ -10,10 +10,10 @@ import click
 
 from releasegate.cli.main import Context
 from releasegate.cli.output import FORMAT, emit_json, warn
-from releasegate.errors import InputError
+from releasegate.core.errors import InputError
 
 if TYPE_CHECKING:
-    from releasegate.model import ChecklistTemplate
+    from releasegate.core.model import ChecklistTemplate
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -47,7 +47,9 @@ def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Pat
     if answers_file is not None:
         answers, doc = _read_answers(answers_file)
     elif interactive():
-        chosen = find_template(ledger.snapshot().pipeline(), template, env)
+        from releasegate.ledger.pipeline import load_pipeline
+
+        chosen = find_template(load_pipeline(ledger.snapshot()), template, env)
         answers = prompt_answers(chosen)
     else:
         raise InputError("no answers given and no terminal to ask on", code="usage",
@@ -63,7 +65,7 @@ def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Pat
 
 
 def _read_answers(path: Path) -> tuple[Any, Any]:
-    from releasegate.yamlio import load_yaml
+    from releasegate.config.strict_yaml import load_yaml
 
     try:
         raw = path.read_bytes()
@@ -76,7 +78,7 @@ def _read_answers(path: Path) -> tuple[Any, Any]:
 
 def prompt_answers(template: ChecklistTemplate) -> dict[str, Any]:
     """Ask item by item; the core checks the answers as it would a file's."""
-    from releasegate.model import text_in
+    from releasegate.core.text import text_in
 
     click.echo(f"{text_in(template.title)} ({template.id})")
     answers: dict[str, Any] = {}
@@ -118,7 +120,7 @@ def tests() -> None:
 def record(obj: Context, patch_id: str, files: tuple[Path, ...], env: str,
            suite: str | None, fmt: str) -> int:
     """Record JUnit XML results for patch ID."""
-    from releasegate.junitjob import JUnitJob
+    from releasegate.evidence.junit_job import JUnitJob
 
     with JUnitJob(files) as job:  # the files are parsed while the rest is imported
         from releasegate.actions.evidence import record_tests
@@ -148,7 +150,7 @@ def record(obj: Context, patch_id: str, files: tuple[Path, ...], env: str,
 def diff(obj: Context, patch_id: str, env: str, suite: str | None, fmt: str) -> int:
     """Compare patch ID's latest results in ENV with the baseline, test by test."""
     from releasegate.actions.gate import diff_tests
-    from releasegate.render import comparison_text
+    from releasegate.cli.terminal import comparison_text
 
     comparisons, warnings = diff_tests(obj.ledger(), patch_id, env, suite)
     warn(warnings)

@@ -11,7 +11,7 @@ import click
 
 from releasegate.cli.main import Context
 from releasegate.cli.output import FORMAT, emit_json, warn
-from releasegate.errors import EXIT_GATE_CLOSED, EXIT_OK, InputError
+from releasegate.core.errors import EXIT_GATE_CLOSED, EXIT_OK, InputError
 
 if TYPE_CHECKING:
     from releasegate.actions.gate import GateReport
@@ -46,7 +46,7 @@ def check(obj: Context, patch_id: str, to: str | None, fmt: str, output: Path | 
 
 
 def _emit_report(report: GateReport, fmt: str, output: Path | None) -> None:
-    from releasegate.reports import verdict_junit, verdict_markdown
+    from releasegate.cli.ci_reports import verdict_junit, verdict_markdown
 
     verdict = report.verdict
     if fmt == "junit":
@@ -58,7 +58,7 @@ def _emit_report(report: GateReport, fmt: str, output: Path | None) -> None:
     elif fmt == "markdown":
         text = verdict_markdown(verdict, report.comparisons)
     else:
-        from releasegate.render import verdict_text
+        from releasegate.cli.terminal import verdict_text
 
         text = verdict_text(verdict) + "\n"
     if output is None:
@@ -72,7 +72,7 @@ def _emit_report(report: GateReport, fmt: str, output: Path | None) -> None:
 
 
 def _github(report: GateReport, *, to_stdout: bool) -> None:
-    from releasegate.reports import github_annotations, verdict_markdown
+    from releasegate.cli.ci_reports import github_annotations, verdict_markdown
 
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
@@ -95,8 +95,8 @@ def _github(report: GateReport, *, to_stdout: bool) -> None:
 @click.pass_obj
 def promote(obj: Context, patch_id: str, to: str | None, fmt: str) -> int:
     """Check the gate and, if open, record that the patch entered the environment."""
-    from releasegate.actions.gate import promote as promote_patch
-    from releasegate.render import verdict_text
+    from releasegate.actions.promote import promote as promote_patch
+    from releasegate.cli.terminal import verdict_text
 
     result, warnings = promote_patch(obj.ledger(), obj.person, patch_id, to)
     warn(warnings)

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from releasegate import __version__
-from releasegate.errors import EXIT_BAD_INPUT, EXIT_BUG, ReleasegateError
+from releasegate.core.errors import EXIT_BAD_INPUT, EXIT_BUG, ReleasegateError
 
 
 class Context:
@@ -30,7 +30,7 @@ class Context:
         self.person = person or os.environ.get("RELEASEGATE_USER") or None
 
     def ledger(self) -> Any:
-        from releasegate.ledger import Ledger
+        from releasegate.ledger.transaction import Ledger
 
         return Ledger.discover(self.ledger_option, os.environ, Path.cwd())
 

@@ -8,7 +8,7 @@ import click
 
 from releasegate.cli.main import Context
 from releasegate.cli.output import warn
-from releasegate.errors import InputError
+from releasegate.core.errors import InputError
 from releasegate.notices import AUDIENCES, FORMATS, KINDS, LANGUAGES
 
 
@@ -85,7 +85,7 @@ def notify(obj: Context, patch_id: str, channel: str | None, dry_run: bool, kind
     import json
 
     from releasegate.actions.notify import notify as deliver_notices
-    from releasegate.errors import EXIT_OK, EXIT_TRANSIENT
+    from releasegate.core.errors import EXIT_OK, EXIT_TRANSIENT
 
     attempts, warnings = deliver_notices(obj.ledger(), obj.person, patch_id, channel=channel,
                                          dry_run=dry_run, kind=kind)

@@ -26,7 +26,7 @@ def patch() -> None:
 def submit(obj: Context, manifest: Path, artifacts: tuple[Path, ...], fmt: str) -> int:
     """Register a vendor patch from MANIFEST; hashes its artifacts."""
     from releasegate.actions.patches import submit_patch
-    from releasegate.render import table
+    from releasegate.cli.terminal import table
 
     result = submit_patch(obj.ledger(), obj.person, manifest, artifacts)
     warn(result.warnings)
@@ -69,9 +69,10 @@ def revise(obj: Context, patch_id: str, artifacts: tuple[Path, ...], fmt: str) -
 @click.pass_obj
 def list_(obj: Context, fmt: str) -> int:
     """List the patches in the ledger."""
-    from releasegate.actions.views import list_patches, patch_summary
-    from releasegate.model import text_in
-    from releasegate.render import table
+    from releasegate.actions.views import list_patches
+    from releasegate.cli.terminal import table
+    from releasegate.core.board import patch_summary
+    from releasegate.core.text import text_in
 
     states, warnings = list_patches(obj.ledger())
     warn(warnings)
@@ -94,7 +95,7 @@ def list_(obj: Context, fmt: str) -> int:
 def show(obj: Context, patch_id: str, fmt: str) -> int:
     """A patch's state, its evidence per gate and its next verdict."""
     from releasegate.actions.views import show_patch
-    from releasegate.render import patch_detail, patch_json
+    from releasegate.cli.terminal import patch_detail, patch_json
 
     view, warnings = show_patch(obj.ledger(), patch_id)
     warn(warnings)
@@ -112,7 +113,7 @@ def show(obj: Context, patch_id: str, fmt: str) -> int:
 def log(obj: Context, patch_id: str, fmt: str) -> int:
     """The audit trail: who did what, when."""
     from releasegate.actions.views import patch_log
-    from releasegate.render import event_json, event_line
+    from releasegate.cli.terminal import event_json, event_line
 
     state, warnings = patch_log(obj.ledger(), patch_id)
     warn(warnings)

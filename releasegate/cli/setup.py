@@ -46,7 +46,7 @@ def demo(directory: Path, force: bool) -> int:
 @click.argument("name", type=click.Choice(["pipeline", "manifest", "checklist"]))
 def schema(name: str) -> int:
     """Print the JSON Schema of releasegate.yaml, a manifest or a checklist template."""
-    from releasegate.schema import schema_text
+    from releasegate.config.schema import schema_text
 
     click.echo(schema_text(name), nl=False)
     return 0

@@ -14,7 +14,8 @@ from releasegate.cli.output import FORMAT, emit_json, warn
 def status(obj: Context, fmt: str) -> int:
     """Each environment, its patches, and what each next gate waits for."""
     from releasegate.actions.views import status_board
-    from releasegate.render import board_json, board_text
+    from releasegate.cli.terminal import board_text
+    from releasegate.core.board import board_json
 
     board, warnings = status_board(obj.ledger())
     warn(warnings)

@@ -15,9 +15,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import TYPE_CHECKING, Any
 
-from releasegate.delivery import Attempt, NoticeContent
-from releasegate.errors import ConfigError, ReleasegateError, TransientError
-from releasegate.noticeconfig import Channel, Delivery
+from releasegate.core.errors import ConfigError, ReleasegateError, TransientError
+from releasegate.core.subscriptions import Channel, Delivery
+from releasegate.delivery.attempt import Attempt, NoticeContent
 
 if TYPE_CHECKING:
     import smtplib

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from releasegate.errors import ConfigError, ReleasegateError, TransientError
+from releasegate.core.errors import ConfigError, ReleasegateError, TransientError
 
 CONTENT_TYPE = "application/json; charset=utf-8"
 MAX_BODY = 64 * 1024

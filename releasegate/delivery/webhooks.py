@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from releasegate.delivery import Attempt, NoticeContent
+from releasegate.core.errors import ConfigError
+from releasegate.core.subscriptions import Channel
+from releasegate.delivery.attempt import Attempt, NoticeContent
 from releasegate.delivery.http import Reply, post_json, redact_url, retry_after
 from releasegate.delivery.signing import dingtalk_sign, feishu_sign
-from releasegate.errors import ConfigError
-from releasegate.noticeconfig import Channel
 
 SIGNED = ("dingtalk", "feishu")
 # Reply codes meaning "too fast" or "busy": worth another attempt.

@@ -12,9 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from releasegate.clock import parse_stamp
-from releasegate.errors import InputError, RuleError
-from releasegate.model import ANY_LANGUAGE, Pipeline, Text, Verdict
+from releasegate.core.clock import parse_stamp
+from releasegate.core.errors import InputError, RuleError
+from releasegate.core.model import Pipeline, Verdict
+from releasegate.core.state import PatchState, TestRecording
+from releasegate.core.text import ANY_LANGUAGE, Text
+from releasegate.evidence.regression import Comparison
 from releasegate.notices import AUDIENCES, KINDS, LANGUAGES
 from releasegate.notices.catalogue import (
     env_name,
@@ -24,8 +27,6 @@ from releasegate.notices.catalogue import (
     join,
     phrase,
 )
-from releasegate.regression import Comparison
-from releasegate.state import PatchState, TestRecording
 
 
 class Report(Protocol):
@@ -331,3 +332,8 @@ def _checklist_lines(pipeline: Pipeline, state: PatchState, evidence: set[str],
             yield phrase(lang, "checklist.line", title=title,
                          person=person_name(pipeline, c.person),
                          time=_time(pipeline, lang, c.event.at))
+
+
+def default_kind(pipeline: Pipeline, state: PatchState) -> str:
+    """`released` once the patch is in the last environment, `upcoming` before."""
+    return "released" if state.env == pipeline.env_names[-1] else "upcoming"

@@ -14,18 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from releasegate.errors import InputError
-from releasegate.model import Pipeline
+from releasegate.core.errors import InputError
+from releasegate.core.model import Pipeline
+from releasegate.core.state import PatchState
 from releasegate.notices.catalogue import phrase
 from releasegate.notices.context import Report, build_context
-from releasegate.state import PatchState
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
     import jinja2
 
-    from releasegate.ledger import Snapshot
+    from releasegate.ledger.snapshot import Snapshot
 
 TEMPLATES = "templates"
 BUILTIN = "builtin/"
@@ -228,7 +228,7 @@ def build_email(notice: RenderedNotice, sender: str, to: Sequence[str]) -> Email
     from email.policy import SMTP
     from email.utils import format_datetime, make_msgid
 
-    from releasegate import clock
+    from releasegate.core import clock
 
     # 7bit: bodies go as base64 or quoted-printable, safe through any relay.
     message = EmailMessage(policy=SMTP.clone(cte_type="7bit"))

@@ -19,20 +19,20 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from releasegate import __version__
-from releasegate.model import Pipeline
+from releasegate.core.model import Pipeline
+from releasegate.core.state import PatchState
+from releasegate.notices.catalogue import phrase
 from releasegate.notices.context import NoticeContext, Report
-from releasegate.site import (
+from releasegate.site.feeds import Feed, FeedEntry, build_feed
+from releasegate.site.paths import (
     FEED_ENTRIES,
-    PHRASES,
     board_path,
     feed_path,
     index_path,
     patch_path,
     relative,
-    site_phrase,
 )
-from releasegate.site.feeds import Feed, FeedEntry, build_feed
-from releasegate.site.model import (
+from releasegate.site.rows import (
     Column,
     OnTheWay,
     Row,
@@ -42,11 +42,10 @@ from releasegate.site.model import (
     local_time,
     on_the_way,
 )
-from releasegate.state import PatchState
 
 if TYPE_CHECKING:
-    from releasegate.actions.views import Board
-    from releasegate.ledger import Snapshot
+    from releasegate.core.board import Board
+    from releasegate.ledger.snapshot import Snapshot
 
 STATIC = ("site.css", "site.js")
 _TECHNICAL = '<section class="rg-technical">'
@@ -154,11 +153,11 @@ class SiteRenderer:
 
         common = {
             "lang": lang, "page": path, "timezone": self.pipeline.timezone,
-            "t": lambda key, **v: site_phrase(lang, key, **v),
+            "t": lambda key, **v: phrase(lang, key, **v),
             "url": lambda target: relative(target, path),
             "home": index_path(lang, self.languages),
             "board": board_path(lang, self.languages),
-            "languages": [Language(code, site_phrase(code, f"lang.{code}"), same_page(code))
+            "languages": [Language(code, phrase(code, f"lang.{code}"), same_page(code))
                           for code in self.languages]}
         html = self._env.get_template(template).render({**common, **values})
         return tidy(html).encode("utf-8")
@@ -168,7 +167,7 @@ def _env_choices(pipeline: Pipeline, lang: str) -> list[tuple[str, str]]:
     from releasegate.notices.catalogue import env_name
 
     return [*((n, env_name(lang, n)) for n in pipeline.env_names),
-            ("", site_phrase(lang, "env.none"))]
+            ("", phrase(lang, "env.none"))]
 
 
 def technical_part(fragment: str) -> str:
@@ -191,7 +190,7 @@ def site_files(renderer: SiteRenderer, board: Board, pages: dict[tuple[str, str]
                ledger_id: str) -> dict[str, bytes]:
     """Every file of the site by its path: static files, and per language the index,
     the board, the patch pages and the feeds; `board.json` once."""
-    from releasegate.render import board_json
+    from releasegate.core.board import board_json
 
     files = static_files()
     states = [view.state for view in board.patches]
@@ -207,7 +206,7 @@ def site_files(renderer: SiteRenderer, board: Board, pages: dict[tuple[str, str]
 def _language_files(renderer: SiteRenderer, board: Board,
                     pages: dict[tuple[str, str], PatchPage], lang: str,
                     ledger_id: str) -> dict[str, bytes]:
-    from releasegate.actions.notices import default_kind
+    from releasegate.notices.context import default_kind
 
     pipeline, languages = renderer.pipeline, renderer.languages
     states = [view.state for view in board.patches]
@@ -231,10 +230,10 @@ def _language_files(renderer: SiteRenderer, board: Board,
 
 
 def _feed(system: str | None, lang: str, path: str, renderer: SiteRenderer) -> Feed:
-    title = (site_phrase(lang, "feed.title.all") if system is None
-             else site_phrase(lang, "feed.title.system", system=system))
+    title = (phrase(lang, "feed.title.all") if system is None
+             else phrase(lang, "feed.title.system", system=system))
     return Feed(key="all" if system is None else f"system:{system}", lang=lang, title=title,
-                author=site_phrase(lang, "site.author"),
+                author=phrase(lang, "site.author"),
                 index_href=relative(index_path(lang, renderer.languages), path),
                 self_href=relative(path, path))
 
@@ -264,7 +263,7 @@ def static_files() -> dict[str, bytes]:
 def renderer_fingerprint() -> str:
     """What a cached page depends on besides the ledger: this releasegate's version,
     templates, stylesheet, script and phrases."""
-    from releasegate.notices.catalogue import PHRASES as NOTICE_PHRASES
+    from releasegate.notices.catalogue import PHRASES
 
     digest = hashlib.sha256(__version__.encode())
     for package in ("releasegate.site", "releasegate.notices"):
@@ -273,5 +272,5 @@ def renderer_fingerprint() -> str:
             if base.is_dir():
                 for item in sorted(base.iterdir(), key=lambda i: i.name):
                     digest.update(item.name.encode() + b"\0" + item.read_bytes())
-    digest.update(json.dumps([PHRASES, NOTICE_PHRASES], sort_keys=True).encode())
+    digest.update(json.dumps(PHRASES, sort_keys=True).encode())
     return digest.hexdigest()

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from releasegate.errors import InputError
-from releasegate.site import MANIFEST
+from releasegate.core.errors import InputError
+from releasegate.site.paths import MANIFEST
 
 _HINT = "choose a folder you may write to, e.g. `releasegate publish site`"
 

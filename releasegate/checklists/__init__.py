@@ -1,0 +1,1 @@
+"""The default checklist templates that `releasegate init` copies into a new ledger."""

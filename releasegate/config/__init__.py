@@ -1,0 +1,1 @@
+"""Configuration: strict YAML, the pipeline, manifest and checklist parsers, schemas."""

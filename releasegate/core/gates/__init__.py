@@ -1,0 +1,1 @@
+"""Gate evaluation, one module per condition kind; `evaluate` combines them."""

@@ -1,0 +1,29 @@
+"""What every gate condition is evaluated against."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from releasegate.core.model import Environment, Pipeline
+from releasegate.core.state import PatchState
+from releasegate.evidence.regression import SuiteResults
+
+ResultsBySuite = Mapping[tuple[str, str], SuiteResults]  # (env, suite) -> results
+
+
+@dataclass(frozen=True)
+class GateContext:
+    pipeline: Pipeline
+    state: PatchState
+    target: Environment
+    dependencies: Mapping[str, PatchState | None] = field(default_factory=dict)
+    results: ResultsBySuite = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: _now())
+
+
+def _now() -> datetime:
+    from releasegate.core import clock
+
+    return clock.now()

@@ -1,0 +1,38 @@
+"""Gate evaluation: pure functions from a pipeline and folded state to a verdict.
+
+Nothing here reads git or files, so every condition is tested without a ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from releasegate.core.gates.context import GateContext, ResultsBySuite, _now
+from releasegate.core.gates.evidence import gate_evidence
+from releasegate.core.model import Condition, Pipeline, Verdict
+from releasegate.core.state import PatchState
+
+
+def evaluate_gate(pipeline: Pipeline, state: PatchState, target: str,
+                  dependencies: Mapping[str, PatchState | None] | None = None,
+                  results: ResultsBySuite | None = None,
+                  now: datetime | None = None) -> Verdict:
+    """The verdict for `state` entering `target`: one row per condition.
+
+    `results` holds per-test outcomes (with baselines) for the suites whose rules
+    compare or that waivers touch; `now` decides which waivers have expired.
+    """
+    from releasegate.core.gates import checklists, depends, order, signoffs, tests
+
+    ctx = GateContext(pipeline, state, pipeline.environment(target), dependencies or {},
+                      results or {}, now or _now())
+    rows: list[Condition] = [*order.evaluate(ctx), *depends.evaluate(ctx),
+                             *checklists.evaluate(ctx), *tests.evaluate(ctx),
+                             *signoffs.evaluate(ctx)]
+    evidence = [e.path for e in gate_evidence(ctx)]
+    evidence += [s.event.path for s in signoffs.counted(ctx)]
+    return Verdict(patch=state.id, source=state.env, target=target, digest=state.digest,
+                   conditions=tuple(rows), evidence=tuple(evidence))
+
+

@@ -1,0 +1,1 @@
+"""Evidence: JUnit reading, stored run summaries, baselines, regression, artifacts."""

@@ -1,0 +1,168 @@
+"""Finding baselines and loading per-test results from the ledger.
+
+Whole-ledger questions ("which promotion out of test last shipped this suite?") are
+answered from an index of what each patch's promotions counted, cached per version
+of the patch's folder, so a lookup reads only the patches that changed since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from releasegate.core.errors import InputError
+from releasegate.core.model import Event
+from releasegate.core.state import PatchState, TestRecording
+from releasegate.evidence.regression import BaselineRef, SuiteResults
+from releasegate.ledger.cache import read_cache, write_cache
+from releasegate.ledger.events import PATCHES, parse_event
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger
+
+if TYPE_CHECKING:
+    from releasegate.evidence.runs import JUnitRun
+
+_INDEX = "baselines.pickle"
+
+Index = dict[str, tuple[str, str, tuple[BaselineRef, ...]]]  # patch -> (tree, system, shipped)
+
+
+def _summary_paths(patch: str, files: Sequence[str]) -> list[str]:
+    return [f"{PATCHES}/{patch}/evidence/{sha}.json" for sha in files]
+
+
+def load_runs(snap: Snapshot, patch: str, files: Sequence[str],
+              found: dict[str, bytes] | None = None) -> JUnitRun:
+    """The merged per-test outcomes stored for a recording's evidence files."""
+    from releasegate.evidence.runs import merge_runs, run_from_json
+
+    paths = _summary_paths(patch, files)
+    if found is None:
+        found = snap.read_many(paths)
+    runs = []
+    for path in paths:
+        if path not in found:
+            raise InputError("the stored test summary is missing", file=path,
+                             code="ledger-corrupt")
+        try:
+            runs.append(run_from_json(found[path]))
+        except InputError as exc:
+            raise InputError(exc.message, file=path, code="ledger-corrupt") from None
+    return merge_runs(runs)
+
+
+def recording_files(recording: TestRecording) -> tuple[str, ...]:
+    return tuple(str(f["sha256"]) for f in recording.files)
+
+
+def suite_results(ledger: Ledger, snap: Snapshot, state: PatchState,
+                  recording: TestRecording) -> SuiteResults:
+    """A recording's outcomes, with the baseline of its suite and that baseline's outcomes."""
+    baseline = find_baseline(ledger, snap, state.manifest.system, recording.env,
+                             recording.suite, exclude=state.id)
+    return results_against(snap, state, recording, baseline)
+
+
+def results_against(snap: Snapshot, state: PatchState, recording: TestRecording,
+                    baseline: BaselineRef | None) -> SuiteResults:
+    """A recording's outcomes and those of the given baseline, read together."""
+    files = recording_files(recording)
+    wanted = _summary_paths(state.id, files)  # both runs' summaries in one git process
+    if baseline is not None:
+        wanted += _summary_paths(baseline.patch, baseline.files)
+    found = snap.read_many(wanted)
+    run = load_runs(snap, state.id, files, found)
+    baseline_run = (load_runs(snap, baseline.patch, baseline.files, found)
+                    if baseline is not None else None)
+    return SuiteResults(recording.env, recording.suite, run, recording.event.path, baseline,
+                        baseline_run)
+
+
+def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: str,
+                  exclude: str, before: Event | None = None) -> BaselineRef | None:
+    """The suite's results counted by the latest promotion out of `env` of another
+    patch of `system`; None when no such promotion exists yet. With `before` (a
+    promoted event), only promotions recorded before that one count: the baseline
+    that was current when it was made."""
+    best: BaselineRef | None = None
+    for patch, (_, patch_system, shipped) in shipped_index(ledger, snap).items():
+        if patch == exclude or patch_system != system:
+            continue
+        for ref in shipped:
+            if ref.env == env and ref.suite == suite and _earlier(ref, before) and (
+                    best is None or _order(ref) > _order(best)):
+                best = ref
+    return best
+
+
+def _earlier(ref: BaselineRef, before: Event | None) -> bool:
+    if before is None:
+        return True
+    height = int(before.data.get("ledger_height") or 0)
+    # Promotions recorded before commit numbers were kept are ordered by their time.
+    return ref.height < height if ref.height and height else ref.promoted_at < before.at
+
+
+def _order(ref: BaselineRef) -> tuple[int, str, str, str]:
+    return (ref.height, ref.promoted_at, ref.patch, ref.tests_event)
+
+
+def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
+    """For every patch: what its promotions counted, refreshed where its folder changed."""
+    if snap.head is None:
+        return {}
+    if "shipped" in snap.memo:
+        memo: Index = snap.memo["shipped"]
+        return memo
+    trees = snap.patch_trees()
+    cache = _cache_path(ledger.root)
+    cached = read_cache(cache)
+    index: Index = dict(cached) if isinstance(cached, dict) else {}
+    stale = [p for p, tree in trees.items() if index.get(p, ("",))[0] != tree]
+    for patch in set(index) - set(trees):
+        del index[patch]
+    if stale:
+        index.update(_index_patches(snap, stale, trees))
+        write_cache(cache, index)
+    snap.memo["shipped"] = index
+    return index
+
+
+def _cache_path(root: Path) -> Path | None:
+    git_dir = root / ".git"
+    return git_dir / "releasegate" / _INDEX if git_dir.is_dir() else None
+
+
+def _index_patches(snap: Snapshot, patches: list[str], trees: dict[str, str]) -> Index:
+    listing = snap.store.list_tree(snap.head or "", [f"{PATCHES}/{p}/events" for p in patches])
+    wanted = [p for p in listing if p.endswith(("-promoted.yaml", "-tests.yaml",
+                                                "0001-submitted.yaml"))]
+    blobs = snap.store.read_blobs(listing[p].sha for p in wanted)
+    events = {p: parse_event(p, blobs[listing[p].sha], None, chained=False) for p in wanted}
+    by_patch: dict[str, dict[str, Event]] = {}
+    for path, event in events.items():
+        by_patch.setdefault(path.split("/")[1], {})[path] = event
+    index: Index = {}
+    for patch in patches:
+        mine = by_patch.get(patch, {})
+        submitted = mine.get(f"{PATCHES}/{patch}/events/0001-submitted.yaml")
+        system = str(submitted.data.get("system", "")) if submitted else ""
+        index[patch] = (trees[patch], system, tuple(_shipped(patch, mine)))
+    return index
+
+
+def _shipped(patch: str, events: Mapping[str, Event]) -> list[BaselineRef]:
+    shipped = []
+    for event in events.values():
+        source = event.data.get("from") if event.type == "promoted" else None
+        if not source:
+            continue
+        for path in event.data.get("evidence") or ():
+            tests = events.get(path)
+            if tests is not None and tests.type == "tests" and tests.env == source:
+                files = tuple(str(f["sha256"]) for f in tests.data.get("files") or ())
+                height = int(event.data.get("ledger_height") or 0)
+                shipped.append(BaselineRef(patch, source, str(tests.data["suite"]),
+                                           event.at, path, files, height))
+    return shipped

@@ -1,0 +1,120 @@
+"""The ledger as committed at one head: reads only the paths asked for, in few git
+processes, and checks each patch's events against the hash chain as it reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from releasegate.core.model import Event
+from releasegate.ledger.events import PATCHES, parse_event, seq_of
+from releasegate.ledger.store import Entry, GitStore
+
+
+@dataclass
+class Snapshot:
+    """The ledger as committed at one head; reads only the paths asked for."""
+
+    store: GitStore
+    head: str | None
+    warnings: list[str] = field(default_factory=list)
+    _entries: dict[str, Entry] = field(default_factory=dict)
+    _under: dict[str, list[str]] = field(default_factory=dict)  # folder -> files below it
+    _loaded: set[str] = field(default_factory=set)
+    _blobs: dict[str, bytes] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)  # derived views, once per snapshot
+
+    def prefetch(self, prefixes: Sequence[str], *, read: bool = True) -> None:
+        """List everything under `prefixes` and read its small files, with two git
+        processes; raw evidence (possibly large) is read only when asked for, and
+        nothing is read with `read=False`."""
+        wanted = [p for p in prefixes if not self._covered(p)]
+        if not wanted or self.head is None:
+            self._loaded.update(p.rstrip("/") for p in wanted)
+            return
+        found = self.store.list_tree(self.head, wanted)
+        self._add_entries(found)
+        self._loaded.update(p.rstrip("/") for p in wanted)
+        if read:
+            self._read_blobs([e.sha for p, e in found.items() if "/evidence/" not in p])
+
+    def _add_entries(self, found: Mapping[str, Entry]) -> None:
+        # Indexed by every folder above each file, so listing a folder does not scan
+        # every entry (on 1,000 patches that scan made whole-ledger views quadratic).
+        for path, entry in found.items():
+            if path in self._entries:
+                continue
+            self._entries[path] = entry
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                self._under.setdefault("/".join(parts[:i]), []).append(path)
+
+    def _read_blobs(self, shas: Sequence[str]) -> None:
+        missing = [sha for sha in shas if sha not in self._blobs]
+        self._blobs.update(self.store.read_blobs(missing))
+
+    def _covered(self, path: str) -> bool:
+        """Whether `path` lies under something already listed."""
+        parts = path.rstrip("/").split("/")
+        return any("/".join(parts[:i]) in self._loaded for i in range(1, len(parts) + 1))
+
+    def paths(self, prefix: str) -> list[str]:
+        self.prefetch([prefix])
+        folder = prefix.rstrip("/")
+        return [folder] if folder in self._entries else list(self._under.get(folder, ()))
+
+    def read(self, path: str) -> bytes | None:
+        self.prefetch([path])
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        self._read_blobs([entry.sha])
+        return self._blobs[entry.sha]
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes]:
+        """Several files at once (one git process, none for files read before);
+        missing ones are left out."""
+        if self.head is None:
+            return {}
+        files: dict[str, bytes | None] = self.memo.setdefault("files", {})
+        unread = [p for p in dict.fromkeys(paths) if p not in files]
+        if unread:
+            found = self.store.read_paths(self.head, unread)
+            files.update({p: found.get(p) for p in unread})
+        return {p: data for p in paths if (data := files.get(p)) is not None}
+
+    def entry(self, path: str) -> Entry | None:
+        self.prefetch([path])
+        return self._entries.get(path)
+
+    def height(self) -> int:
+        """How many commits the branch has: the ledger's own order of writes."""
+        if self.head is None:
+            return 0
+        return int(self.store.run("rev-list", "--count", "--first-parent", self.head))
+
+    def patch_trees(self) -> dict[str, str]:
+        """Each patch's folder and the id of its tree, listed once per snapshot."""
+        if "patch_trees" not in self.memo:
+            listing = (self.store.list_tree(self.head, [PATCHES + "/"], recursive=False)
+                       if self.head is not None else {})
+            self.memo["patch_trees"] = {p.split("/")[1]: e.sha for p, e in listing.items()
+                                        if e.type == "tree"}
+        trees: dict[str, str] = self.memo["patch_trees"]
+        return trees
+
+    def patch_dirs(self) -> dict[str, str]:
+        """Patch ids in the ledger, keyed by their lower-case form."""
+        return {pid.lower(): pid for pid in self.patch_trees()}
+
+    def events(self, patch: str) -> list[Event]:
+        """The patch's events in order, each checked against the hash chain."""
+        prefix = f"{PATCHES}/{patch}/events"
+        paths = sorted(self.paths(prefix), key=seq_of)
+        events: list[Event] = []
+        for path in paths:
+            raw = self.read(path)
+            assert raw is not None
+            events.append(parse_event(path, raw, events[-1] if events else None))
+        return events

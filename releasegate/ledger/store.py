@@ -1,0 +1,341 @@
+"""The git adapter: the only module that runs git.
+
+Reads go through the git command line directly, so read-only commands such as
+`check` start without importing GitPython (about 80 ms here). Writes use
+GitPython's `Repo.git` wrapper for plumbing (blobs, trees, commits, a
+compare-and-swap of the branch); never an index shared with the person using the
+working tree. Every git failure becomes a releasegate error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from releasegate.core.errors import ContentionError, InputError, TransientError
+
+ZERO = "0" * 40
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    mode: str
+    type: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    email: str
+
+
+class GitStore:
+    """One git repository: its branch, trees and blobs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._repo: Any = None
+        self._pending: dict[Path, subprocess.Popen[bytes]] = {}
+
+    # -- reads (git command line) ---------------------------------------------------
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        """Run a read-only git command in the repository and return its output."""
+        proc = self._process(*args, input=input)
+        if check and proc.returncode != 0:
+            detail = proc.stderr.decode("utf-8", "replace").strip()
+            raise InputError(f"git {args[0]} failed in {self.root}: {detail}", code="git")
+        return proc.stdout
+
+    def _process(self, *args: str,
+                 input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(["git", "-C", str(self.root), *args], input=input,
+                                  capture_output=True, env={**os.environ, **_GIT_ENV})
+        except FileNotFoundError:
+            raise InputError("git is not installed or not on PATH",
+                             hint="install git 2.30 or newer") from None
+
+    def branch_ref(self) -> str | None:
+        """The branch the ledger lives on, e.g. refs/heads/main; None when detached."""
+        out = self.run("symbolic-ref", "-q", "HEAD", check=False).decode().strip()
+        return out or None
+
+    def head_and_branch(self) -> tuple[str | None, str | None]:
+        """HEAD's commit and branch with one git process; the branch is None when
+        detached, the commit None on a branch without commits yet."""
+        proc = self._process("rev-parse", "HEAD", "--symbolic-full-name", "HEAD")
+        lines = proc.stdout.decode().split()
+        if proc.returncode == 0 and len(lines) == 2:
+            return lines[0], (lines[1] if lines[1].startswith("refs/") else None)
+        return None, self.branch_ref()
+
+    def resolve(self, ref: str) -> str | None:
+        out = self.run("rev-parse", "-q", "--verify", f"{ref}^{{commit}}", check=False)
+        return out.decode().strip() or None
+
+    def list_tree(self, treeish: str, paths: Sequence[str] = (), *,
+                  recursive: bool = True) -> dict[str, Entry]:
+        """Entries under `paths` (or everything) of a commit or tree, by path."""
+        args = ["ls-tree", "-z", "--full-tree"]
+        if recursive:
+            args.append("-r")
+        out = self.run(*args, treeish, "--", *paths)
+        entries = {}
+        for record in out.split(b"\0"):
+            if record:
+                meta, _, path = record.partition(b"\t")
+                mode, kind, sha = meta.decode().split(" ")
+                entries[path.decode("utf-8", "surrogateescape")] = Entry(mode, kind, sha)
+        return entries
+
+    def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """The contents of the given blobs, in one git process."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        out = self.run("cat-file", "--batch", input=("\n".join(wanted) + "\n").encode())
+        blobs, pos = {}, 0
+        for sha in wanted:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split(b" ")
+            if len(header) != 3:
+                raise InputError(f"git object {sha} is missing from {self.root}", code="git")
+            size = int(header[2])
+            blobs[sha] = out[end + 1:end + 1 + size]
+            pos = end + 2 + size
+        return blobs
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        return self._process("merge-base", "--is-ancestor", older, newer).returncode == 0
+
+    def added_paths(self, old: str | None, new: str) -> list[str]:
+        """Paths that exist in `new` and not in `old`."""
+        if old is None:
+            return list(self.list_tree(new))
+        out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
+                       "--diff-filter=A", old, new)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    def changed_paths(self, old: str, new: str) -> list[str]:
+        """Paths whose content differs between two commits (not added or deleted)."""
+        out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
+                       "--diff-filter=M", old, new)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    def is_unborn_checkout(self) -> bool:
+        return not (self.root / ".git" / "index").exists()
+
+    def read_paths(self, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
+        """The files at `paths` in `commit`, in one git process, without listing the
+        tree first; paths that do not exist there are left out."""
+        if not paths:
+            return {}
+        names = "".join(f"{commit}:{path}\n" for path in paths).encode("utf-8")
+        out = self.run("cat-file", "--batch", input=names)
+        found, pos = {}, 0
+        for path in paths:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split(b" ")
+            if len(header) != 3 or header[1] != b"blob":
+                pos = end + 1
+                continue
+            size = int(header[2])
+            found[path] = out[end + 1:end + 1 + size]
+            pos = end + 2 + size
+        return found
+
+    def config_values(self, prefix: str) -> dict[str, str]:
+        """Every git configuration value whose key starts with `prefix`, in one process."""
+        pattern = "^" + prefix.replace(".", "\\.")
+        out = self.run("config", "-z", "--get-regexp", pattern, check=False)
+        values = {}
+        for record in out.split(b"\0"):
+            if record:
+                key, _, value = record.decode("utf-8", "replace").partition("\n")
+                values[key] = value
+        return values
+
+    def config_value(self, key: str) -> str | None:
+        out = self.run("config", "--get", key, check=False).decode().strip()
+        return out or None
+
+    # -- writes (GitPython's command wrapper) ---------------------------------------
+
+    def _git(self) -> Any:
+        if self._repo is None:
+            import git
+
+            self._repo = git.Repo(self.root)
+        return self._repo.git
+
+    def _call(self, command: str, *args: str, stdin: bytes | None = None,
+              env: Mapping[str, str] | None = None) -> str:
+        import tempfile
+
+        import git
+
+        # GitPython hands `istream` to the child process as its stdin, so it must be
+        # a real file; a temporary file also keeps large inputs out of pipes.
+        with tempfile.TemporaryFile() as handle:
+            kwargs: dict[str, Any] = {"env": {**_GIT_ENV, **(env or {})}}
+            if stdin is not None:
+                handle.write(stdin)
+                handle.seek(0)
+                kwargs["istream"] = handle
+            try:
+                result: str = getattr(self._git(), command)(*args, **kwargs)
+            except git.GitCommandError as exc:
+                raise _translate(command, exc) from None
+        return result
+
+    def prepare_writes(self) -> None:
+        """Load GitPython and open the repository now, while the caller waits anyway."""
+        self._git()
+
+    def write_blob(self, data: bytes) -> str:
+        """Store `data` as a blob object and return its id."""
+        return self._call("hash_object", "-w", "--stdin", stdin=data).strip()
+
+    def prehash(self, path: Path) -> None:
+        """Start storing a large file as a blob now, on the other core, while the
+        caller parses it; `write_blob_file` collects the result. Storing an object is
+        harmless if the write never happens (git collects unreachable objects)."""
+        resolved = path.resolve()
+        if resolved not in self._pending:
+            self._pending[resolved] = subprocess.Popen(
+                ["git", "-C", str(self.root), "hash-object", "-w", "--", str(resolved)],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env={**os.environ, **_GIT_ENV})
+
+    def write_blob_file(self, path: Path) -> str:
+        """Store the file at `path` as a blob, streamed by git, and return its id."""
+        resolved = path.resolve()
+        pending = self._pending.pop(resolved, None)
+        if pending is not None:
+            out, _ = pending.communicate()
+            if pending.returncode == 0 and out.strip():
+                return out.decode().strip()
+        return self._call("hash_object", "-w", "--", str(resolved)).strip()
+
+    def build_tree(self, base: str | None, changes: Mapping[str, str]) -> str:
+        """A new tree: `base` with each path in `changes` set to the given blob.
+
+        Only the trees on the changed paths are rebuilt, listed with one git process,
+        so the cost does not grow with the size of the ledger.
+        """
+        folders = {""}
+        for path in changes:
+            parts = path.split("/")[:-1]
+            folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        listing = self._list_folders(base, folders) if base else {}
+        return self._build(listing, "", changes)
+
+    def _list_folders(self, commit: str, folders: set[str]) -> dict[str, dict[str, Entry]]:
+        # One ls-tree for every folder on the changed paths: "." is the root, a
+        # trailing slash lists a folder's entries. A folder that is itself listed
+        # shows its entries in place of its own; it is rebuilt anyway.
+        specs = sorted("." if f == "" else f + "/" for f in folders)
+        found: dict[str, dict[str, Entry]] = {f: {} for f in folders}
+        for path, entry in self.list_tree(commit, specs, recursive=False).items():
+            parent, _, name = path.rpartition("/")
+            if parent in found:
+                found[parent][name] = entry
+        return found
+
+    def _build(self, listing: Mapping[str, Mapping[str, Entry]], folder: str,
+               changes: Mapping[str, str]) -> str:
+        entries = dict(listing.get(folder, {}))
+        files: dict[str, str] = {}
+        subtrees: dict[str, dict[str, str]] = {}
+        for path, sha in changes.items():
+            head, _, rest = path.partition("/")
+            if rest:
+                subtrees.setdefault(head, {})[rest] = sha
+            else:
+                files[head] = sha
+        for name, sha in files.items():
+            entries[name] = Entry("100644", "blob", sha)
+        for name, sub in subtrees.items():
+            below = f"{folder}/{name}" if folder else name
+            entries[name] = Entry("040000", "tree", self._build(listing, below, sub))
+        records = b"".join(f"{e.mode} {e.type} {e.sha}\t".encode() + name.encode() + b"\0"
+                           for name, e in sorted(entries.items()))
+        return self._call("mktree", "-z", stdin=records).strip()
+
+    def commit(self, tree: str, parent: str | None, message: str, who: Author) -> str:
+        """A commit of `tree` on top of `parent`, authored by `who`."""
+        env = {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
+               "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
+        parents = ["-p", parent] if parent else []
+        return self._call("commit_tree", tree, *parents, stdin=message.encode(), env=env).strip()
+
+    def compare_and_swap(self, ref: str, new: str, old: str | None, reason: str) -> bool:
+        """Point `ref` at `new` only if it still points at `old`; False when it moved."""
+        try:
+            self._call("update_ref", "-m", reason, ref, new, old or ZERO)
+        except ContentionError:
+            return False
+        return True
+
+    def fetch(self, remote: str, merge: str) -> str | None:
+        """Fetch `merge` from `remote`; the commit it points at, None if it has none."""
+        try:
+            self._call("fetch", "-q", remote, merge)
+        except InputError as exc:
+            if "couldn't find remote ref" in exc.message:
+                return None
+            raise TransientError(f"the shared ledger {remote} is unreachable: {exc.message}",
+                                 code="unreachable", hint="retry when it is back") from None
+        return self.resolve("FETCH_HEAD")
+
+    def push(self, remote: str, ref: str, merge: str) -> None:
+        """Push `ref` to `merge` on `remote`; ContentionError when someone was first."""
+        try:
+            self._call("push", "-q", "--porcelain", remote, f"{ref}:{merge}")
+        except InputError as exc:
+            text = exc.message
+            if any(w in text for w in ("non-fast-forward", "fetch first", "rejected")):
+                raise ContentionError(f"{remote} moved: {text}") from None
+            raise TransientError(f"could not push to the shared ledger {remote}: {text}",
+                                 code="unreachable", hint="retry when it is back") from None
+
+    def stage_paths(self, blobs: Mapping[str, str]) -> None:
+        """Bring the index in step for `blobs` (path -> blob id), whose files are
+        already on disk and in the object store: nothing is hashed again."""
+        if blobs:
+            listing = "".join(f"100644 {sha}\t{path}\n" for path, sha in blobs.items())
+            self._call("update_index", "--add", "--index-info", stdin=listing.encode())
+
+
+def _translate(command: str, exc: Any) -> Exception:
+    stderr = " ".join(str(getattr(exc, name, "") or "").strip()
+                      for name in ("stderr", "stdout")).strip()
+    if command == "update_ref":
+        return ContentionError(f"the ledger moved while writing: {stderr}")
+    if "index.lock" in stderr or ".lock" in stderr:
+        return TransientError(f"the ledger is locked by another git process: {stderr}",
+                              code="locked", hint="retry when the other git command ended")
+    if "No space left" in stderr:
+        return TransientError(f"no space left on the ledger's disk: {stderr}", code="disk-full")
+    return InputError(f"git {command.replace('_', '-')} failed: {stderr}", code="git")
+
+
+def init_repository(root: Path, branch: str = "main") -> GitStore:
+    """A new git repository at `root` (created if needed) with `branch` unborn."""
+    root.mkdir(parents=True, exist_ok=True)
+    store = GitStore(root)
+    store.run("init", "-q", "-b", branch)
+    return store
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a blob of `data`, to compare the working tree cheaply."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
