@@ -420,7 +420,7 @@ class _PatchWriter:
         None when this releasegate evaluates tests from counts alone."""
         try:
             from releasegate.core.gates import tests as tests_gate
-            from releasegate.core.gates.context import GateContext
+            from releasegate.core.gates.gate_context import GateContext
             from releasegate.evidence.junit import run_from_json
             from releasegate.evidence.regression import BaselineRef, SuiteResults
         except ImportError:

@@ -11,8 +11,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from releasegate.evidence import junit, runs
 from releasegate.core.errors import EXIT_BAD_INPUT, InputError
+from releasegate.evidence import junit, runs
 from releasegate.evidence.junit import (
     DEFAULT_MAX_BYTES,
     OUTCOMES,

@@ -13,8 +13,8 @@ from releasegate.actions.common import (
 )
 from releasegate.core import clock
 from releasegate.core.errors import NotFoundError, RuleError, did_you_mean
-from releasegate.core.gates.context import GateContext
 from releasegate.core.gates.evaluate import evaluate_gate
+from releasegate.core.gates.gate_context import GateContext
 from releasegate.core.gates.tests import matches
 from releasegate.core.model import Pipeline, Verdict
 from releasegate.core.state import PatchState

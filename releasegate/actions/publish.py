@@ -68,7 +68,7 @@ def publish_site(ledger: Ledger, directory: Path) -> tuple[Published, list[str]]
     Atom feeds. Files whose bytes are unchanged are left alone; files an earlier
     publish wrote that are no longer part of the site are removed; nothing else in
     `directory` is touched."""
-    from releasegate.site.output import prepare_folder, write_site
+    from releasegate.site.files import prepare_folder, write_site
 
     directory = directory.expanduser().resolve()
     prepare_folder(directory)

@@ -1,8 +1,8 @@
 """The notice board: a static web site of every release notice, the environment board
 and Atom feeds, that any intranet web server can host or that opens from disk.
 
-`model` turns patch states and the board into localized rows, `build` lays pages out
-with jinja2, `feeds` writes Atom, and `output` writes only the files whose bytes
+`rows` turns patch states and the board into localized rows, `build` lays pages out
+with jinja2, `feeds` writes Atom, and `files` writes only the files whose bytes
 changed. Every link is relative, so the site works from file:// too. The phrases of
 the site's own frame live here; a notice's phrases live in releasegate.notices.
 """

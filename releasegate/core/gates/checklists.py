@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from releasegate.core.gates.context import GateContext
+from releasegate.core.gates.gate_context import GateContext
 from releasegate.core.model import ChecklistTemplate, Condition
 from releasegate.core.state import ChecklistFilling
 from releasegate.core.text import text_in

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from releasegate.core.gates.context import GateContext, ResultsBySuite, _now
-from releasegate.core.gates.evidence import gate_evidence
+from releasegate.core.gates.gate_context import GateContext, ResultsBySuite, _now
+from releasegate.core.gates.gate_evidence import gate_evidence
 from releasegate.core.model import Condition, Pipeline, Verdict
 from releasegate.core.state import PatchState
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from releasegate.core.gates.context import GateContext
-from releasegate.core.gates.evidence import gate_evidence
+from releasegate.core.gates.gate_context import GateContext
+from releasegate.core.gates.gate_evidence import gate_evidence
 from releasegate.core.model import Condition, SignoffRule
 from releasegate.core.state import Signoff
 

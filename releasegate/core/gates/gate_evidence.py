@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from releasegate.core.gates.context import GateContext
+from releasegate.core.gates.gate_context import GateContext
 from releasegate.core.model import Event
 
 
