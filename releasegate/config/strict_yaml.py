@@ -24,11 +24,42 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import yaml
-from yaml._yaml import CParser
-from yaml.cyaml import CSafeDumper
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from releasegate.core.errors import InputError
+
+try:
+    from yaml._yaml import CParser as _Parser
+    from yaml.cyaml import CSafeDumper as _BaseDumper
+except ImportError:  # PyYAML built without libyaml: same rules, about 7x slower
+    import sys
+
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.resolver import BaseResolver
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer, BaseResolver):  # type: ignore[no-redef]
+        """PyYAML's pure-Python reader, scanner, parser and composer, in libyaml's place."""
+
+        def __init__(self, stream: bytes) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+            BaseResolver.__init__(self)
+
+        def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+            node: ScalarNode = Composer.compose_scalar_node(self, anchor)
+            node.style = node.style or ""  # libyaml's mark of a plain scalar
+            return node
+
+    sys.stderr.write("warning: PyYAML was built without libyaml, so releasegate reads YAML "
+                     "about 7 times slower; install libyaml (Debian: libyaml-dev) and "
+                     "reinstall PyYAML (`pip install --force-reinstall --no-binary pyyaml "
+                     "pyyaml`)\n")
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 
@@ -134,10 +165,10 @@ def dump_yaml(data: Any) -> str:
 # --- loading: bytes to nodes ---------------------------------------------------------
 
 
-class _Composer(CParser):
+class _Composer(_Parser):
     """libyaml's composer with PyYAML's tag resolution switched off.
 
-    CParser calls these hooks for every node. The walk decides null from the scalar
+    The parser calls these hooks for every node. The walk decides null from the scalar
     style itself, and "" as the implicit tag lets a real tag stand out.
     """
 
@@ -357,7 +388,7 @@ def _refuse_depth(node: Node) -> NoReturn:
 # --- dumping -------------------------------------------------------------------------
 
 
-class _Dumper(CSafeDumper):
+class _Dumper(_BaseDumper):
     """A safe dumper that never writes anchors or tags and refuses unknown types."""
 
     def ignore_aliases(self, data: Any) -> bool:

@@ -3,6 +3,6 @@ and Atom feeds, that any intranet web server can host or that opens from disk.
 
 `rows` turns patch states and the board into localized rows, `build` lays pages out
 with jinja2, `feeds` writes Atom, and `files` writes only the files whose bytes
-changed. Every link is relative, so the site works from file:// too. The phrases of
-the site's own frame live here; a notice's phrases live in releasegate.notices.
+changed; `paths` says where each page lives. Every link is relative, so the site works
+from file:// too. The site's phrases live with the notices' in releasegate.notices.catalogue.
 """
