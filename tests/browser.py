@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.system_tools import CHROMIUM, require
+
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-extensions", "--disable-default-apps", "--mute-audio",
@@ -37,10 +38,6 @@ LIMIT = 60.0  # seconds one browser may live
 
 class BrowserError(AssertionError):
     """The browser did not answer, or answered with a protocol error."""
-
-
-def available() -> bool:
-    return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
 
 
 @dataclass
@@ -173,6 +170,7 @@ def _high_fd(fd: int) -> int:
 @contextmanager
 def chromium(log: Path | None = None) -> Iterator[Browser]:
     """A headless Chromium for the length of the `with` block, then killed."""
+    require("chromium")
     profile = Path(tempfile.mkdtemp(prefix="rg-chromium-"))
     to_browser_r, to_browser_w = (_high_fd(fd) for fd in os.pipe())
     from_browser_r, from_browser_w = (_high_fd(fd) for fd in os.pipe())

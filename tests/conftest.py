@@ -8,6 +8,16 @@ import pytest
 
 from releasegate.actions.setup import init_ledger
 from tests.helpers import PATCH, Cli, answers_file, junit_file, write_manifest
+from tests.system_tools import install_missing
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Once, in the main process before any worker starts: what the suite drives.
+    if not hasattr(config, "workerinput"):
+        still = install_missing()
+        if still:
+            print(f"warning: not installed: {', '.join(still)}; the tests that drive them "
+                  "will fail")
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.system_tools import require
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -228,6 +230,7 @@ def silent_port() -> Iterator[int]:
 def loopback_certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (made with the openssl command), and
     its key; trust it by pointing SSL_CERT_FILE at the certificate."""
+    require("openssl")
     cert, key = folder / "loopback.pem", folder / "loopback.key"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
