@@ -421,8 +421,8 @@ class _PatchWriter:
         try:
             from releasegate.core.gates import tests as tests_gate
             from releasegate.core.gates.gate_context import GateContext
+            from releasegate.core.regression import BaselineRef, SuiteResults
             from releasegate.evidence.junit import run_from_json
-            from releasegate.evidence.regression import BaselineRef, SuiteResults
         except ImportError:
             return None
         ctx = GateContext(self.pipeline, state, self.pipeline.environment(target))

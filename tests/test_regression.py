@@ -24,9 +24,9 @@ from releasegate.core.model import (
     Rules,
 )
 from releasegate.core.model import TestsRule as ResultsRule  # a Test* name would be collected
+from releasegate.core.regression import BaselineRef, Comparison, SuiteResults, compare
 from releasegate.core.state import COUNT_KEYS, PatchState, fold
 from releasegate.evidence.junit import JUnitRun, parse_junit
-from releasegate.evidence.regression import BaselineRef, Comparison, SuiteResults, compare
 from tests.helpers import junit_cases, passing
 
 PATCH_ID = "CBS-2026-0042"

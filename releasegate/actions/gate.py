@@ -17,8 +17,8 @@ from releasegate.core.gates.evaluate import evaluate_gate
 from releasegate.core.gates.gate_context import GateContext
 from releasegate.core.gates.tests import matches
 from releasegate.core.model import Pipeline, Verdict
+from releasegate.core.regression import Comparison, SuiteResults, compare
 from releasegate.core.state import PatchState
-from releasegate.evidence.regression import Comparison, SuiteResults, compare
 from releasegate.ledger.events import PATCHES
 from releasegate.ledger.pipeline import load_pipeline
 from releasegate.ledger.snapshot import Snapshot

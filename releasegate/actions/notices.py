@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from releasegate.actions.common import load_patch
 from releasegate.actions.gate import GateReport, report_for, unwaived
 from releasegate.core.model import Condition, Event, Pipeline, Verdict
+from releasegate.core.regression import SuiteResults, compare
 from releasegate.core.state import PatchState, TestRecording
-from releasegate.evidence.regression import SuiteResults, compare
 from releasegate.ledger.pipeline import load_pipeline
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.transaction import Ledger

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from releasegate.core.model import Condition, Verdict
-from releasegate.evidence.regression import Comparison
+from releasegate.core.regression import Comparison
 
 MARKDOWN_LIMIT = 50
 _ICON = {"pass": "✅ pass", "fail": "❌ fail", "waived": "⚠️ waived"}

@@ -6,9 +6,9 @@ from typing import Any
 
 from releasegate.core.board import Board, PatchView, board_json, patch_summary
 from releasegate.core.model import Event, Verdict
+from releasegate.core.regression import CLASSES, Comparison
 from releasegate.core.state import PatchState
 from releasegate.core.text import text_in
-from releasegate.evidence.regression import CLASSES, Comparison
 
 
 def table(rows: list[list[str]], indent: str = "  ") -> str:

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 
 from releasegate.core.errors import InputError
 from releasegate.core.model import Event
+from releasegate.core.regression import BaselineRef, SuiteResults
 from releasegate.core.state import PatchState, TestRecording
-from releasegate.evidence.regression import BaselineRef, SuiteResults
 from releasegate.ledger.cache import read_cache, write_cache
 from releasegate.ledger.events import PATCHES, parse_event
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.transaction import Ledger
 
 if TYPE_CHECKING:
-    from releasegate.evidence.runs import JUnitRun
+    from releasegate.core.regression import JUnitRun
 
 _INDEX = "baselines.pickle"
 

@@ -23,11 +23,11 @@ from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
 from releasegate.core.errors import InputError
+from releasegate.core.regression import JUnitRun
 from releasegate.evidence.runs import (
     OUTCOMES,
     SLICE,
     WITH_MESSAGE,
-    JUnitRun,
     SummaryWriter,
     merge_runs,
     run_from_json,

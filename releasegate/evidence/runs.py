@@ -10,10 +10,10 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
 from releasegate.core.errors import InputError
+from releasegate.core.regression import JUnitRun
 
 OUTCOMES = ("failed", "error", "flaky", "passed", "skipped")
 MERGE_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
@@ -21,21 +21,6 @@ WITH_MESSAGE = frozenset({"failed", "error", "flaky"})
 _SUMMARY_FORMAT = "releasegate.junit-summary/3"
 _READ_FORMATS = frozenset({_SUMMARY_FORMAT, "releasegate.junit-summary/2"})  # /2: ids sorted
 _FIRST_FORMAT = "releasegate.junit-summary/1"  # a test -> outcome map; still read
-
-
-@dataclass(frozen=True)
-class JUnitRun:
-    """The outcome of every test in one recording, with counts derived from them."""
-
-    tests: int
-    passed: int
-    flaky: int
-    failed: int
-    errors: int
-    skipped: int
-    outcomes: dict[str, str]  # "classname::name" -> one of OUTCOMES
-    messages: dict[str, str]  # first line of the message, for failed, error and flaky
-    suites: tuple[str, ...]
 
 
 def merge_runs(runs: Sequence[JUnitRun]) -> JUnitRun:

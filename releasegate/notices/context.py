@@ -15,9 +15,9 @@ from typing import Protocol
 from releasegate.core.clock import parse_stamp
 from releasegate.core.errors import InputError, RuleError
 from releasegate.core.model import Pipeline, Verdict
+from releasegate.core.regression import Comparison
 from releasegate.core.state import PatchState, TestRecording
 from releasegate.core.text import ANY_LANGUAGE, Text
-from releasegate.evidence.regression import Comparison
 from releasegate.notices import AUDIENCES, KINDS, LANGUAGES
 from releasegate.notices.catalogue import (
     env_name,

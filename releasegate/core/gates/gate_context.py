@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from releasegate.core.model import Environment, Pipeline
+from releasegate.core.regression import SuiteResults
 from releasegate.core.state import PatchState
-from releasegate.evidence.regression import SuiteResults
 
 ResultsBySuite = Mapping[tuple[str, str], SuiteResults]  # (env, suite) -> results
 

@@ -13,8 +13,8 @@ from fnmatch import fnmatchcase
 from releasegate.core.clock import parse_stamp
 from releasegate.core.gates.gate_context import GateContext
 from releasegate.core.model import Condition, TestsRule
+from releasegate.core.regression import FAILING, Comparison, compare
 from releasegate.core.state import COUNT_KEYS, TestRecording, Waiver
-from releasegate.evidence.regression import FAILING, Comparison, compare
 
 _SHOWN = 5
 

@@ -2,17 +2,31 @@
 
 The baseline of a suite is what the most recent promotion of another patch of the
 same system out of the same environment counted: the last run good enough to ship.
-Pure functions; loading runs and finding baselines is releasegate.baselines' job.
+Pure functions over the stored runs (`JUnitRun`); loading runs and finding baselines
+is releasegate.evidence's job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from releasegate.evidence.runs import JUnitRun
+
+@dataclass(frozen=True)
+class JUnitRun:
+    """The outcome of every test in one recording, with counts derived from them."""
+
+    tests: int
+    passed: int
+    flaky: int
+    failed: int
+    errors: int
+    skipped: int
+    outcomes: dict[str, str]  # "classname::name" -> one of OUTCOMES
+    messages: dict[str, str]  # first line of the message, for failed, error and flaky
+    suites: tuple[str, ...]
+
 
 FAILING = frozenset({"failed", "error"})
 PASSING = frozenset({"passed", "flaky"})
