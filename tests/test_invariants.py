@@ -1,4 +1,4 @@
-"""The promises of DESIGN.md section 2, through the CLI on real ledgers.
+"""The promises of docs/architecture.md, through the CLI on real ledgers.
 
 Order, evidence bound to the artifact digest, four eyes, append-only and a per-patch
 hash chain: each test walks a patch with the commands a release manager would type

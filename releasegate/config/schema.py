@@ -21,8 +21,8 @@ SCHEMAS = ("pipeline", "manifest", "checklist")
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _NUMBER = re.compile(r"[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
-# Condition kinds that DESIGN.md describes but this version does not evaluate: naming
-# one must stop the load rather than pass silently.
+# Condition kinds that docs/architecture.md lists as not yet evaluated: naming one must
+# stop the load rather than pass silently.
 UNIMPLEMENTED_CONDITIONS = ("soak", "signatures", "windows", "parity", "emergency")
 
 
