@@ -59,6 +59,7 @@ from releasegate.config.parse import parse_manifest
 from releasegate.config.strict_yaml import dump_yaml, load_yaml
 from releasegate.core.gates.evaluate import evaluate_gate
 from releasegate.core.model import Artifact, Event, Pipeline
+from releasegate.core.regression import EvidenceOf
 from releasegate.core.state import COUNT_KEYS, PatchState, fold
 from releasegate.core.text import text_in
 from releasegate.demo import junit as junit_report
@@ -69,7 +70,7 @@ from releasegate.ledger.pipeline import load_pipeline
 from releasegate.ledger.transaction import Ledger
 
 # Bump whenever the generated ledger changes shape: cached ledgers are keyed by it.
-VERSION = "ledger-factory-6"  # bump when the ledger format changes
+VERSION = "ledger-factory-7"  # bump when the ledger format changes
 EVENTS_PER_PATCH = 20
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 PATCH_SPACING = timedelta(hours=7)
@@ -288,7 +289,7 @@ class _Evidence:
             self._summaries[key] = (data, {k: getattr(run, k) for k in COUNT_KEYS})
         summary, counts = self._summaries[key]
         listed = {"name": file_name, "sha256": hashlib.sha256(xml).hexdigest(),
-                  "size": len(xml)}
+                  "size": len(xml), "summary_sha256": hashlib.sha256(summary).hexdigest()}
         return xml, summary, counts, listed
 
 
@@ -302,7 +303,7 @@ class _Shipped:
     suite: str
     promoted_at: str
     tests_event: str
-    files: tuple[str, ...]  # the sha256 of each JUnit file, as the tests event lists them
+    evidence: EvidenceOf  # the tests event's files and counts, as baselines reads them
     summaries: tuple[bytes, ...]
 
 
@@ -437,7 +438,7 @@ class _PatchWriter:
                 ref = base_run = None
                 if base is not None:
                     ref = BaselineRef(base.patch, base.env, base.suite, base.promoted_at,
-                                      base.tests_event, base.files)
+                                      base.tests_event, base.evidence)
                     base_run = merge_runs([run_from_json(b) for b in base.summaries])
                 results[(recording.env, recording.suite)] = SuiteResults(
                     recording.env, recording.suite, run, recording.event.path, ref, base_run)
@@ -454,7 +455,8 @@ class _PatchWriter:
                 files = event.data.get("files") or ()
                 self.ledgerwide.shipped.append(_Shipped(
                     self.manifest.system, self.id, source, str(event.data["suite"]), at, path,
-                    tuple(str(f["sha256"]) for f in files), self.summaries(files)))
+                    EvidenceOf.of(path, files, event.data.get("counts") or {}),
+                    self.summaries(files)))
 
     def append(self, kind: str, actor: str, env: str | None, digest: str, at: str,
                data: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from releasegate.core.model import (
     Rules,
 )
 from releasegate.core.model import TestsRule as ResultsRule  # a Test* name would be collected
-from releasegate.core.regression import BaselineRef, Comparison, SuiteResults, compare
+from releasegate.core.regression import BaselineRef, Comparison, EvidenceOf, SuiteResults, compare
 from releasegate.core.state import COUNT_KEYS, PatchState, fold
 from releasegate.evidence.junit import JUnitRun, parse_junit
 from tests.helpers import junit_cases, passing
@@ -33,7 +33,8 @@ PATCH_ID = "CBS-2026-0042"
 DIGEST = "sha256:" + "1" * 64
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 BASELINE = BaselineRef("CBS-2026-0031", "test", "regression", "2026-11-20T08:00:00Z",
-                       "patches/CBS-2026-0031/events/0012-tests.yaml", ("ab" * 32,))
+                       "patches/CBS-2026-0031/events/0012-tests.yaml",
+                       EvidenceOf("patches/CBS-2026-0031/events/0012-tests.yaml", ("ab" * 32,)))
 RULE_NAME = "test: regression*"
 
 

@@ -171,6 +171,7 @@ def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, sui
     for path, item, summary in zip(job.files, listed, reading.summaries, strict=True):
         stored[f"evidence/{item['sha256']}.xml"] = path
         stored[f"evidence/{item['sha256']}.json"] = summary
+        item["summary_sha256"] = file_sha256(summary)[0]  # what every read checks
 
     def operation(snap: Snapshot) -> Write[Recorded]:
         pipeline = load_pipeline(snap)

@@ -20,7 +20,7 @@ from releasegate.actions.gate import GateReport, report_for
 from releasegate.actions.notices import TEMPLATES, notice_report, warn_uncommitted_templates
 from releasegate.actions.views import all_states
 from releasegate.core.board import Board, PatchView
-from releasegate.core.errors import ReleasegateError
+from releasegate.core.errors import INTEGRITY, ReleasegateError
 from releasegate.core.model import Pipeline, Verdict
 from releasegate.core.state import PatchState
 from releasegate.ledger.cache import read_cache, write_cache
@@ -108,6 +108,8 @@ def next_gate(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchSt
     try:
         return Next(report_for(ledger, snap, state, target), None)
     except ReleasegateError as exc:
+        if exc.code in INTEGRITY:
+            raise  # never publish over damaged records
         return Next(None, str(exc))
 
 
@@ -121,7 +123,7 @@ def preload_gate_inputs(ledger: Ledger, snap: Snapshot, states: list[PatchState]
         return
     wanted = {(s.id, sha) for s in states for r in s.tests for sha in recording_files(r)}
     for patch, (_, _, shipped) in shipped_index(ledger, snap).items():
-        wanted.update((patch, sha) for ref in shipped for sha in ref.files)
+        wanted.update((patch, sha) for ref in shipped for sha in ref.evidence.files)
     snap.read_many(sorted(f"{PATCHES}/{patch}/evidence/{sha}.json" for patch, sha in wanted))
 
 

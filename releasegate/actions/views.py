@@ -5,7 +5,7 @@ from __future__ import annotations
 from releasegate.actions.common import cached_state, fold_patch, load_patch
 from releasegate.actions.gate import verdict_for
 from releasegate.core.board import Board, PatchView
-from releasegate.core.errors import ReleasegateError
+from releasegate.core.errors import INTEGRITY, ReleasegateError
 from releasegate.core.model import Pipeline, Verdict
 from releasegate.core.state import PatchState
 from releasegate.ledger.events import PATCHES
@@ -30,6 +30,8 @@ def next_verdict(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
     try:
         return verdict_for(ledger, snap, state, following), None
     except ReleasegateError as exc:
+        if exc.code in INTEGRITY:
+            raise  # damaged records stop every read, like a broken chain
         return None, str(exc)
 
 

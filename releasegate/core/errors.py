@@ -16,6 +16,10 @@ EXIT_BAD_INPUT = 2
 EXIT_TRANSIENT = 3
 EXIT_BUG = 4
 
+# Codes of errors that say the ledger's records themselves are damaged: they stop every
+# command that reads them, never shown as one row of a view among others.
+INTEGRITY = frozenset({"ledger-corrupt", "evidence-damaged"})
+
 
 class ReleasegateError(Exception):
     """Base of every failure releasegate expects; never shown with a traceback."""

@@ -34,6 +34,27 @@ CLASSES = ("new_failures", "still_failing", "fixed", "missing", "new_tests", "fl
 
 
 @dataclass(frozen=True)
+class EvidenceOf:
+    """The stored files one `tests` event relies on, as the event recorded them: each
+    summary's file name (the raw file's sha256) and the sha256 of the summary itself
+    (None for events recorded before summaries were hashed), and the event's counts."""
+
+    event: str
+    files: tuple[str, ...] = ()
+    summaries: tuple[str | None, ...] = ()
+    counts: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def of(cls, event: str, files: Iterable[Mapping[str, Any]],
+           counts: Mapping[str, Any]) -> EvidenceOf:
+        listed = tuple(files)
+        return cls(event, tuple(str(f["sha256"]) for f in listed),
+                   tuple(str(f["summary_sha256"]) if f.get("summary_sha256") else None
+                         for f in listed),
+                   tuple(sorted((str(k), int(v)) for k, v in counts.items())))
+
+
+@dataclass(frozen=True)
 class BaselineRef:
     """Which recorded results serve as a baseline, and why."""
 
@@ -42,7 +63,7 @@ class BaselineRef:
     suite: str
     promoted_at: str
     tests_event: str
-    files: tuple[str, ...] = ()
+    evidence: EvidenceOf = EvidenceOf("")
     height: int = 0  # the promotion's commit number in the ledger
 
     def to_dict(self) -> dict[str, str]:

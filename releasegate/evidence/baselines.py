@@ -7,13 +7,14 @@ of the patch's folder, so a lookup reads only the patches that changed since.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releasegate.core.errors import InputError
 from releasegate.core.model import Event
-from releasegate.core.regression import BaselineRef, SuiteResults
+from releasegate.core.regression import BaselineRef, EvidenceOf, SuiteResults
 from releasegate.core.state import PatchState, TestRecording
 from releasegate.ledger.cache import read_cache, write_cache
 from releasegate.ledger.events import PATCHES, parse_event
@@ -32,28 +33,55 @@ def _summary_paths(patch: str, files: Sequence[str]) -> list[str]:
     return [f"{PATCHES}/{patch}/evidence/{sha}.json" for sha in files]
 
 
-def load_runs(snap: Snapshot, patch: str, files: Sequence[str],
+def load_runs(snap: Snapshot, patch: str, evidence: EvidenceOf,
               found: dict[str, bytes] | None = None) -> JUnitRun:
-    """The merged per-test outcomes stored for a recording's evidence files."""
+    """The merged per-test outcomes stored for one recording, each summary checked
+    against the sha256 its event recorded and the merged counts against the event's
+    own; anything else stops the command as damaged evidence."""
     from releasegate.evidence.runs import merge_runs, run_from_json
 
-    paths = _summary_paths(patch, files)
+    paths = _summary_paths(patch, evidence.files)
     if found is None:
         found = snap.read_many(paths)
     runs = []
-    for path in paths:
+    for path, expected in zip(paths, evidence.summaries, strict=True):
         if path not in found:
             raise InputError("the stored test summary is missing", file=path,
                              code="ledger-corrupt")
+        if expected is not None and hashlib.sha256(found[path]).hexdigest() != expected:
+            raise _damaged(path, f"its sha256 is not the one {evidence.event} recorded")
         try:
             runs.append(run_from_json(found[path]))
         except InputError as exc:
             raise InputError(exc.message, file=path, code="ledger-corrupt") from None
-    return merge_runs(runs)
+    merged = merge_runs(runs)
+    counts = _counts_of(merged)
+    wrong = {k: (counts.get(k), v) for k, v in evidence.counts if counts.get(k) != v}
+    if wrong:
+        said = ", ".join(f"{k} {got} (the event says {want})" for k, (got, want) in wrong.items())
+        raise _damaged(paths[0] if len(paths) == 1 else f"{PATCHES}/{patch}/evidence",
+                       f"its counts disagree with {evidence.event}: {said}")
+    return merged
+
+
+def _counts_of(run: JUnitRun) -> dict[str, int]:
+    return {"tests": run.tests, "passed": run.passed, "flaky": run.flaky,
+            "failed": run.failed, "errors": run.errors, "skipped": run.skipped}
+
+
+def _damaged(path: str, why: str) -> InputError:
+    return InputError(f"evidence damaged: {why}", file=path, code="evidence-damaged",
+                      hint="it was changed after it was recorded; restore it from the git "
+                           f"history (`git log -- {path}`) or record the results again")
+
+
+def evidence_of(recording: TestRecording) -> EvidenceOf:
+    """What a recording relies on, as its event recorded it."""
+    return EvidenceOf.of(recording.event.path, recording.files, recording.counts)
 
 
 def recording_files(recording: TestRecording) -> tuple[str, ...]:
-    return tuple(str(f["sha256"]) for f in recording.files)
+    return evidence_of(recording).files
 
 
 def suite_results(ledger: Ledger, snap: Snapshot, state: PatchState,
@@ -67,13 +95,13 @@ def suite_results(ledger: Ledger, snap: Snapshot, state: PatchState,
 def results_against(snap: Snapshot, state: PatchState, recording: TestRecording,
                     baseline: BaselineRef | None) -> SuiteResults:
     """A recording's outcomes and those of the given baseline, read together."""
-    files = recording_files(recording)
-    wanted = _summary_paths(state.id, files)  # both runs' summaries in one git process
+    evidence = evidence_of(recording)
+    wanted = _summary_paths(state.id, evidence.files)  # both runs' summaries, one process
     if baseline is not None:
-        wanted += _summary_paths(baseline.patch, baseline.files)
+        wanted += _summary_paths(baseline.patch, baseline.evidence.files)
     found = snap.read_many(wanted)
-    run = load_runs(snap, state.id, files, found)
-    baseline_run = (load_runs(snap, baseline.patch, baseline.files, found)
+    run = load_runs(snap, state.id, evidence, found)
+    baseline_run = (load_runs(snap, baseline.patch, baseline.evidence, found)
                     if baseline is not None else None)
     return SuiteResults(recording.env, recording.suite, run, recording.event.path, baseline,
                         baseline_run)
@@ -161,8 +189,9 @@ def _shipped(patch: str, events: Mapping[str, Event]) -> list[BaselineRef]:
         for path in event.data.get("evidence") or ():
             tests = events.get(path)
             if tests is not None and tests.type == "tests" and tests.env == source:
-                files = tuple(str(f["sha256"]) for f in tests.data.get("files") or ())
+                evidence = EvidenceOf.of(path, tests.data.get("files") or (),
+                                         tests.data.get("counts") or {})
                 height = int(event.data.get("ledger_height") or 0)
                 shipped.append(BaselineRef(patch, source, str(tests.data["suite"]),
-                                           event.at, path, files, height))
+                                           event.at, path, evidence, height))
     return shipped

@@ -12,6 +12,10 @@ from pathlib import Path
 
 from releasegate import __version__
 
+# Bumped when a cached type changes shape, so entries of the old shape are rebuilt.
+FORMAT = 2
+STAMP = f"{__version__}/{FORMAT}"
+
 
 def read_cache(path: Path | None) -> object:
     """The value stored at `path` by this version of releasegate, else None."""
@@ -21,7 +25,7 @@ def read_cache(path: Path | None) -> object:
         stamped = pickle.loads(path.read_bytes())
     except Exception:
         return None
-    if isinstance(stamped, tuple) and len(stamped) == 2 and stamped[0] == __version__:
+    if isinstance(stamped, tuple) and len(stamped) == 2 and stamped[0] == STAMP:
         return stamped[1]
     return None
 
@@ -33,7 +37,7 @@ def write_cache(path: Path | None, value: object) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps((__version__, value)))
+        tmp.write_bytes(pickle.dumps((STAMP, value)))
         tmp.replace(path)
     except OSError:
         pass
