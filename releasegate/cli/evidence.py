@@ -1,4 +1,4 @@
-"""checklist fill, tests record, signoff: evidence for a gate."""
+"""checklist fill, tests record and diff, waive, signoff: evidence for a gate."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from releasegate.cli.main import Context
-from releasegate.cli.output import FORMAT, emit_json, warn
+from releasegate.cli.output import FORMAT, finish
 from releasegate.core.errors import InputError
 
 if TYPE_CHECKING:
@@ -56,12 +56,8 @@ def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Pat
                          hint="pass --answers FILE (a YAML map of item id to answer)")
     result, warnings = fill_checklist(ledger, obj.person, patch_id, template, env, answers,
                                       doc)
-    warn(warnings)
-    if fmt == "json":
-        emit_json({"patch": result.patch, "env": env, **result.detail})
-    else:
-        click.echo(f"recorded checklist {template} for {result.patch} ({env} gate)")
-    return 0
+    return finish(fmt, warnings, lambda: {"patch": result.patch, "env": env, **result.detail},
+                  lambda: f"recorded checklist {template} for {result.patch} ({env} gate)")
 
 
 def _read_answers(path: Path) -> tuple[Any, Any]:
@@ -127,18 +123,15 @@ def record(obj: Context, patch_id: str, files: tuple[Path, ...], env: str,
 
         result, warnings = record_tests(obj.ledger(), obj.person, patch_id, env, list(files),
                                         suite, job)
-    warn(warnings)
     d = result.detail
-    if fmt == "json":
-        emit_json({"patch": result.patch, "env": env, "suite": d["suite"],
-                   "digest": d["digest"], **{k: d[k] for k in
-                                              ("tests", "passed", "flaky", "failed", "errors",
-                                               "skipped")}})
-    else:
-        click.echo(f"recorded {d['suite']} for {result.patch} in {env}: {d['tests']} tests, "
-                   f"{d['passed']} passed, {d['flaky']} flaky, {d['failed']} failed, "
-                   f"{d['errors']} errors, {d['skipped']} skipped")
-    return 0
+    return finish(fmt, warnings,
+                  lambda: {"patch": result.patch, "env": env, "suite": d["suite"],
+                           "digest": d["digest"], **{k: d[k] for k in
+                                                     ("tests", "passed", "flaky", "failed",
+                                                      "errors", "skipped")}},
+                  lambda: f"recorded {d['suite']} for {result.patch} in {env}: {d['tests']} "
+                          f"tests, {d['passed']} passed, {d['flaky']} flaky, {d['failed']} "
+                          f"failed, {d['errors']} errors, {d['skipped']} skipped")
 
 
 @tests.command("diff")
@@ -153,13 +146,10 @@ def diff(obj: Context, patch_id: str, env: str, suite: str | None, fmt: str) -> 
     from releasegate.cli.terminal import comparison_text
 
     comparisons, warnings = diff_tests(obj.ledger(), patch_id, env, suite)
-    warn(warnings)
-    if fmt == "json":
-        emit_json({"patch": patch_id, "env": env,
-                   "suites": [c.to_dict() for c in comparisons]})
-    else:
-        click.echo("\n\n".join(comparison_text(c) for c in comparisons))
-    return 0
+    return finish(fmt, warnings,
+                  lambda: {"patch": patch_id, "env": env,
+                           "suites": [c.to_dict() for c in comparisons]},
+                  lambda: "\n\n".join(comparison_text(c) for c in comparisons))
 
 
 @click.command("waive")
@@ -181,13 +171,9 @@ def waive(obj: Context, patch_id: str, env: str, pattern: str, reason: str, unti
 
     result, warnings = record_waiver(obj.ledger(), obj.person, patch_id, env, pattern, reason,
                                      until)
-    warn(warnings)
-    if fmt == "json":
-        emit_json({"patch": result.patch, "env": env, **result.detail})
-    else:
-        click.echo(f"waived {pattern} for {result.patch} ({env} gate) until "
-                   f"{result.detail['until']}")
-    return 0
+    return finish(fmt, warnings, lambda: {"patch": result.patch, "env": env, **result.detail},
+                  lambda: f"waived {pattern} for {result.patch} ({env} gate) until "
+                          f"{result.detail['until']}")
 
 
 @click.command("signoff")
@@ -206,13 +192,9 @@ def signoff(obj: Context, patch_id: str, env: str, role: str, reject: bool,
 
     result, warnings = sign_off(obj.ledger(), obj.person, patch_id, env, role, reject,
                                 comment)
-    warn(warnings)
-    if fmt == "json":
-        emit_json({"patch": result.patch, "env": env, **result.detail})
-    else:
-        word = "rejected" if reject else "approved"
-        click.echo(f"{word} {result.patch} for {env} as {role}")
-    return 0
+    word = "rejected" if reject else "approved"
+    return finish(fmt, warnings, lambda: {"patch": result.patch, "env": env, **result.detail},
+                  lambda: f"{word} {result.patch} for {env} as {role}")
 
 
 COMMANDS = [checklist, tests, signoff, waive]

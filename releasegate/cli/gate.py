@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from releasegate.cli.main import Context
-from releasegate.cli.output import FORMAT, emit_json, warn
+from releasegate.cli.output import FORMAT, finish, warn
 from releasegate.core.errors import EXIT_GATE_CLOSED, EXIT_OK, InputError
 
 if TYPE_CHECKING:
@@ -99,20 +99,19 @@ def promote(obj: Context, patch_id: str, to: str | None, fmt: str) -> int:
     from releasegate.cli.terminal import verdict_text
 
     result, warnings = promote_patch(obj.ledger(), obj.person, patch_id, to)
-    warn(warnings)
     verdict = result.verdict
-    if fmt == "json":
-        emit_json({**verdict.to_dict(), "recorded": result.recorded,
-                   "already": result.already})
-    elif result.already:
-        click.echo(f"{verdict.patch} is already in {verdict.target}; nothing new recorded")
-    else:
-        click.echo(verdict_text(verdict))
-        if result.recorded:
-            click.echo(f"promoted {verdict.patch} to {verdict.target}")
-        else:
-            click.echo(f"not promoted: the {verdict.target} gate is closed; nothing recorded")
-    return EXIT_OK if result.recorded or result.already else EXIT_GATE_CLOSED
+
+    def text() -> str:
+        if result.already:
+            return f"{verdict.patch} is already in {verdict.target}; nothing new recorded"
+        outcome = (f"promoted {verdict.patch} to {verdict.target}" if result.recorded else
+                   f"not promoted: the {verdict.target} gate is closed; nothing recorded")
+        return f"{verdict_text(verdict)}\n{outcome}"
+
+    return finish(fmt, warnings,
+                  lambda: {**verdict.to_dict(), "recorded": result.recorded,
+                           "already": result.already}, text,
+                  EXIT_OK if result.recorded or result.already else EXIT_GATE_CLOSED)
 
 
 COMMANDS = [check, promote]

@@ -1,4 +1,4 @@
-"""notice: render a release notice."""
+"""notice and notify: render a release notice, deliver it to its subscribers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from releasegate.cli.main import Context
-from releasegate.cli.output import warn
+from releasegate.cli.output import finish, warn
 from releasegate.core.errors import InputError
 from releasegate.notices import AUDIENCES, FORMATS, KINDS, LANGUAGES
 
@@ -82,29 +82,31 @@ def notify(obj: Context, patch_id: str, channel: str | None, dry_run: bool, kind
     Exit 0 when everything due was delivered (or nothing was due); 3 when a delivery
     failed and waits in the outbox for the next run.
     """
-    import json
-
     from releasegate.actions.notify import notify as deliver_notices
     from releasegate.core.errors import EXIT_OK, EXIT_TRANSIENT
 
     attempts, warnings = deliver_notices(obj.ledger(), obj.person, patch_id, channel=channel,
                                          dry_run=dry_run, kind=kind)
-    warn(warnings)
-    if fmt == "json":
-        click.echo(json.dumps({"patch": patch_id, "dry_run": dry_run, "deliveries": [
-            {"id": a.due.id, "kind": a.due.kind, "subscriber": a.due.subscriber.name,
-             "channel": a.due.delivery.channel, "to": list(a.due.delivery.to), "ok": a.ok,
-             "detail": a.detail} for a in attempts]}, ensure_ascii=False, indent=2))
-    elif not attempts:
-        click.echo(f"nothing due for {patch_id}: every subscriber of its system has this "
-                   "notice, or none is configured (notices.subscribers)")
-    for attempt in attempts if fmt == "text" else ():
-        mark = "would send" if dry_run else ("sent" if attempt.ok else "FAILED")
-        click.echo(f"{mark}: {attempt.due.kind} notice to {attempt.due.label}"
-                   + ("" if attempt.ok else f" ({attempt.detail})"))
-        if attempt.preview:
-            click.echo("  " + attempt.preview.replace("\n", "\n  "))
-    return EXIT_OK if all(a.ok for a in attempts) else EXIT_TRANSIENT
+
+    def text() -> str:
+        if not attempts:
+            return (f"nothing due for {patch_id}: every subscriber of its system has this "
+                    "notice, or none is configured (notices.subscribers)")
+        lines = []
+        for attempt in attempts:
+            mark = "would send" if dry_run else ("sent" if attempt.ok else "FAILED")
+            lines.append(f"{mark}: {attempt.due.kind} notice to {attempt.due.label}"
+                         + ("" if attempt.ok else f" ({attempt.detail})"))
+            if attempt.preview:
+                lines.append("  " + attempt.preview.replace("\n", "\n  "))
+        return "\n".join(lines)
+
+    return finish(fmt, warnings,
+                  lambda: {"patch": patch_id, "dry_run": dry_run, "deliveries": [
+                      {"id": a.due.id, "kind": a.due.kind, "subscriber": a.due.subscriber.name,
+                       "channel": a.due.delivery.channel, "to": list(a.due.delivery.to),
+                       "ok": a.ok, "detail": a.detail} for a in attempts]}, text,
+                  EXIT_OK if all(a.ok for a in attempts) else EXIT_TRANSIENT)
 
 
 COMMANDS = [notice, notify]

@@ -1,9 +1,10 @@
-"""Rendering for the terminal and for machines: text, JSON, warnings."""
+"""Rendering for the terminal and for machines: text, JSON, warnings, and the end most
+commands share (warnings, then the one form asked for, then the exit status)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -20,3 +21,15 @@ def warn(warnings: Iterable[str]) -> None:
     for message in warnings:
         click.echo(f"warning: {message}", err=True)
 
+
+def finish(fmt: str, warnings: Iterable[str], doc: Callable[[], Any], text: Callable[[], str],
+           status: int = 0) -> int:
+    """A command's end: its warnings on stderr, then on stdout the JSON of `doc()` when
+    `fmt` is json, else the lines of `text()`; only the form asked for is computed.
+    Returns `status`, the command's exit status."""
+    warn(warnings)
+    if fmt == "json":
+        emit_json(doc())
+    else:
+        click.echo(text())
+    return status

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from releasegate.cli.main import Context
-from releasegate.cli.output import FORMAT, emit_json, warn
+from releasegate.cli.output import FORMAT, finish
 
 FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -29,17 +29,18 @@ def submit(obj: Context, manifest: Path, artifacts: tuple[Path, ...], fmt: str) 
     from releasegate.cli.terminal import table
 
     result = submit_patch(obj.ledger(), obj.person, manifest, artifacts)
-    warn(result.warnings)
-    if fmt == "json":
-        emit_json({"patch": result.patch, "digest": result.digest, "recorded": result.recorded,
-                   "artifacts": [vars(a) for a in result.artifacts]})
-    elif result.recorded:
-        click.echo(f"submitted {result.patch}  {result.digest}")
-        click.echo(table([[a.name, f"{a.size} bytes", a.sha256] for a in result.artifacts]))
-    else:
-        click.echo(f"{result.patch} was already submitted with these artifacts; nothing new "
-                   "recorded")
-    return 0
+
+    def text() -> str:
+        if not result.recorded:
+            return (f"{result.patch} was already submitted with these artifacts; nothing new "
+                    "recorded")
+        rows = [[a.name, f"{a.size} bytes", a.sha256] for a in result.artifacts]
+        return f"submitted {result.patch}  {result.digest}\n{table(rows)}"
+
+    return finish(fmt, result.warnings,
+                  lambda: {"patch": result.patch, "digest": result.digest,
+                           "recorded": result.recorded,
+                           "artifacts": [vars(a) for a in result.artifacts]}, text)
 
 
 @patch.command("revise")
@@ -53,15 +54,13 @@ def revise(obj: Context, patch_id: str, artifacts: tuple[Path, ...], fmt: str) -
     from releasegate.actions.patches import revise_patch
 
     result = revise_patch(obj.ledger(), obj.person, patch_id, artifacts)
-    warn(result.warnings)
-    if fmt == "json":
-        emit_json({"patch": result.patch, "digest": result.digest, "recorded": result.recorded})
-    elif result.recorded:
-        click.echo(f"revised {result.patch}  {result.digest}; it starts over from the first "
-                   "environment and earlier evidence no longer counts")
-    else:
-        click.echo(f"{result.patch} already has these artifacts; nothing new recorded")
-    return 0
+    return finish(fmt, result.warnings,
+                  lambda: {"patch": result.patch, "digest": result.digest,
+                           "recorded": result.recorded},
+                  lambda: f"revised {result.patch}  {result.digest}; it starts over from the "
+                          "first environment and earlier evidence no longer counts"
+                          if result.recorded else
+                          f"{result.patch} already has these artifacts; nothing new recorded")
 
 
 @patch.command("list")
@@ -75,17 +74,16 @@ def list_(obj: Context, fmt: str) -> int:
     from releasegate.core.text import text_in
 
     states, warnings = list_patches(obj.ledger())
-    warn(warnings)
-    if fmt == "json":
-        emit_json([patch_summary(s) for s in states])
-    elif not states:
-        click.echo("no patches yet; register one with `releasegate patch submit MANIFEST`")
-    else:
+
+    def text() -> str:
+        if not states:
+            return "no patches yet; register one with `releasegate patch submit MANIFEST`"
         rows = [["ID", "ENV", "SYSTEM", "TITLE"]]
         rows += [[s.id, s.env or "-", s.manifest.system, text_in(s.manifest.title)]
                  for s in states]
-        click.echo(table(rows, indent=""))
-    return 0
+        return table(rows, indent="")
+
+    return finish(fmt, warnings, lambda: [patch_summary(s) for s in states], text)
 
 
 @patch.command("show")
@@ -98,12 +96,7 @@ def show(obj: Context, patch_id: str, fmt: str) -> int:
     from releasegate.cli.terminal import patch_detail, patch_json
 
     view, warnings = show_patch(obj.ledger(), patch_id)
-    warn(warnings)
-    if fmt == "json":
-        emit_json(patch_json(view))
-    else:
-        click.echo(patch_detail(view))
-    return 0
+    return finish(fmt, warnings, lambda: patch_json(view), lambda: patch_detail(view))
 
 
 @patch.command("log")
@@ -116,13 +109,9 @@ def log(obj: Context, patch_id: str, fmt: str) -> int:
     from releasegate.cli.terminal import event_json, event_line
 
     state, warnings = patch_log(obj.ledger(), patch_id)
-    warn(warnings)
-    if fmt == "json":
-        emit_json([event_json(e) for e in state.events])
-    else:
-        for event in state.events:
-            click.echo(event_line(event))
-    return 0
+    # A patch's state always holds its submission event, so the text is never empty.
+    return finish(fmt, warnings, lambda: [event_json(e) for e in state.events],
+                  lambda: "\n".join(event_line(e) for e in state.events))
 
 
 COMMANDS = [patch]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from releasegate.cli.main import Context
-from releasegate.cli.output import FORMAT, emit_json, warn
+from releasegate.cli.output import FORMAT, finish
 
 
 @click.command("publish")
@@ -22,15 +22,11 @@ def publish(obj: Context, directory: Path, fmt: str) -> int:
     from releasegate.actions.publish import publish_site
 
     published, warnings = publish_site(obj.ledger(), directory)
-    warn(warnings)
-    if fmt == "json":
-        emit_json(published.to_dict())
-        return 0
-    click.echo(str(published.index))
-    click.echo(f"{len(published.written)} written, {published.unchanged} unchanged, "
-               f"{len(published.removed)} removed ({published.patches} patches in "
-               f"{' and '.join(published.languages)}; {published.rendered} rendered anew)")
-    return 0
+    return finish(fmt, warnings, published.to_dict,
+                  lambda: f"{published.index}\n{len(published.written)} written, "
+                          f"{published.unchanged} unchanged, {len(published.removed)} removed "
+                          f"({published.patches} patches in {' and '.join(published.languages)}"
+                          f"; {published.rendered} rendered anew)")
 
 
 COMMANDS = [publish]

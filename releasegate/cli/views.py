@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from releasegate.cli.main import Context
-from releasegate.cli.output import FORMAT, emit_json, warn
+from releasegate.cli.output import FORMAT, finish
 
 
 @click.command("status")
@@ -18,13 +18,9 @@ def status(obj: Context, fmt: str) -> int:
     from releasegate.core.board import board_json
 
     board, warnings = status_board(obj.ledger())
-    warn(warnings)
-    if fmt == "json":
-        emit_json(board_json(board))
-    else:
-        click.echo(board_text(board) if board.patches else
-                   "no patches yet; register one with `releasegate patch submit MANIFEST`")
-    return 0
+    return finish(fmt, warnings, lambda: board_json(board),
+                  lambda: board_text(board) if board.patches else
+                  "no patches yet; register one with `releasegate patch submit MANIFEST`")
 
 
 COMMANDS = [status]
