@@ -50,13 +50,16 @@ def diff_json(rg: Cli, patch: str, *args: str) -> Any:
 def promoted_at(rg: Cli, patch: str) -> str:
     """When `patch` last entered prod, as its log records it."""
     log = rg.json("patch", "log", patch)
-    return next(e["at"] for e in reversed(log) if e["type"] == "promoted" and e["env"] == "prod")
+    at: str = next(e["at"] for e in reversed(log)
+                   if e["type"] == "promoted" and e["env"] == "prod")
+    return at
 
 
 def recording_file(rg: Cli, patch: str, suite: str = "regression", nth: int = -1) -> str:
     """The ledger path of the nth recording of `suite` in `patch`'s log."""
-    return [e["file"] for e in rg.json("patch", "log", patch)
-            if e["type"] == "tests" and e["data"]["suite"] == suite][nth]
+    files: list[str] = [e["file"] for e in rg.json("patch", "log", patch)
+                        if e["type"] == "tests" and e["data"]["suite"] == suite]
+    return files[nth]
 
 
 # --- no baseline -----------------------------------------------------------------------

@@ -37,8 +37,8 @@ def refused_fill(rg: Cli, template: str, env: str, answers: Path | None,
 
 def row(rg: Cli, template: str, to: str) -> dict[str, str]:
     verdict = json.loads(rg("check", PATCH, "--to", to, "--format", "json").stdout)
-    found = [c for c in verdict["conditions"] if c["kind"] == "checklists"
-             and c["name"] == template]
+    found: list[dict[str, str]] = [c for c in verdict["conditions"]
+                                   if c["kind"] == "checklists" and c["name"] == template]
     assert len(found) == 1
     return found[0]
 

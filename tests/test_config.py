@@ -36,7 +36,7 @@ def line_of(text: str, marker: str) -> int:
 def config_error(rg: Cli, root: Path) -> dict[str, Any]:
     """The error `status` and `check` both report, as JSON; nothing is written."""
     before = fingerprint(root)
-    errors = []
+    errors: list[dict[str, Any]] = []
     for args in (("status",), ("check", PATCH)):
         result = rg(*args, "--format", "json", person="alice")
         assert result.exit_code == 2, result.output

@@ -349,9 +349,9 @@ def test_a_tampered_event_breaks_the_chain(in_test: Cli, ledger_root: Path,
     assert error["code"] == "ledger-corrupt"
     assert "hash chain is broken" in error["message"]
     assert error["file"] == f"{EVENTS}/0005-checklist.yaml"
-    text = in_test("check", PATCH, person="alice")
-    assert text.exit_code == 2
-    assert "hash chain is broken" in text.stderr
+    plain = in_test("check", PATCH, person="alice")
+    assert plain.exit_code == 2
+    assert "hash chain is broken" in plain.stderr
 
 
 def test_the_ledger_only_ever_grows(in_test: Cli, inputs: Path, ledger_root: Path) -> None:

@@ -401,8 +401,9 @@ def test_the_eml_takes_a_sender_and_recipients(demo: Cli) -> None:
     assert message["From"] == "IT Operations <itops@bank.example>"
     assert message["To"] == "Branches <br@bank.example>, ops@bank.example"
     assert message["Message-ID"].endswith("@bank.example>")
-    assert "Issued by IT Operations <itops@bank.example>." in message.get_body(
-        ("plain",)).get_content()
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    assert "Issued by IT Operations <itops@bank.example>." in plain.get_content()
 
 
 def test_build_email_refuses_what_is_not_an_address(demo: Cli) -> None:

@@ -7,6 +7,7 @@ before the refused command and compares it after: "nothing recorded" means nothi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,9 @@ def in_dev(submitted: Cli, inputs: Path) -> Cli:
 
 # --- identifiers -----------------------------------------------------------------------
 
-COMMANDS_TAKING_AN_ID = {
+Files = dict[str, Path]
+
+COMMANDS_TAKING_AN_ID: dict[str, Callable[[str, Files], tuple[str, ...]]] = {
     "patch revise": lambda i, f: ("patch", "revise", i, "--artifact", str(f["artifact"])),
     "patch show": lambda i, f: ("patch", "show", i),
     "patch log": lambda i, f: ("patch", "log", i),
@@ -105,7 +108,7 @@ def test_an_unknown_patch_is_refused_with_a_suggestion(submitted: Cli,
     assert error["hint"] == f"did you mean '{PATCH}'?"
 
 
-ENV_OPTIONS = {
+ENV_OPTIONS: dict[str, Callable[[Files], tuple[str, ...]]] = {
     "checklist fill --env": lambda f: ("checklist", "fill", PATCH, "intake", "--env", "tst",
                                        "--answers", str(f["answers"])),
     "tests record --env": lambda f: ("tests", "record", PATCH, "--env", "tst", str(f["junit"])),

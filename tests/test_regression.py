@@ -41,7 +41,7 @@ RULE_NAME = "test: regression*"
 @pytest.fixture
 def run(tmp_path: Path) -> Any:
     """run(outcomes, messages=None) -> the JUnitRun `tests record` would store."""
-    made = []
+    made: list[Path] = []
 
     def make(outcomes: dict[str, str], messages: dict[str, str] | None = None) -> JUnitRun:
         folder = tmp_path / f"run-{len(made)}"

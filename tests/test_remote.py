@@ -12,9 +12,11 @@ from releasegate.ledger.store import GitStore
 from releasegate.ledger.transaction import Ledger
 from tests.helpers import PATCH, Cli, answers_file, fingerprint, git, write_manifest
 
+Shared = tuple[Cli, Cli, Path]
+
 
 @pytest.fixture
-def shared(tmp_path: Path) -> tuple[Cli, Cli, Path]:
+def shared(tmp_path: Path) -> Shared:
     """Two clones, A and B, of one bare ledger repository."""
     bare = tmp_path / "shared.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
@@ -26,7 +28,8 @@ def shared(tmp_path: Path) -> tuple[Cli, Cli, Path]:
     return Cli(a), Cli(tmp_path / "b"), bare
 
 
-def test_a_write_is_pushed_and_the_other_clone_receives_it(shared, inputs):
+def test_a_write_is_pushed_and_the_other_clone_receives_it(shared: Shared,
+                                                           inputs: Path) -> None:
     a, b, bare = shared
     assert a("patch", "submit", str(write_manifest(inputs)), person="alice").exit_code == 0
     assert git(bare, "log", "--format=%s", "-1").startswith(f"{PATCH}: submitted by alice")
@@ -40,7 +43,7 @@ def test_a_write_is_pushed_and_the_other_clone_receives_it(shared, inputs):
     assert git(bare, "rev-parse", "main") == git(b.root, "rev-parse", "HEAD")
 
 
-def test_sync_brings_the_working_tree_in_step(shared, inputs):
+def test_sync_brings_the_working_tree_in_step(shared: Shared, inputs: Path) -> None:
     a, b, _ = shared
     a("patch", "submit", str(write_manifest(inputs)), person="alice")
 
@@ -52,16 +55,17 @@ def test_sync_brings_the_working_tree_in_step(shared, inputs):
     assert git(b.root, "status", "--porcelain") == ""
 
 
-def test_a_lost_push_race_is_retried_and_revalidated(shared, inputs, monkeypatch):
+def test_a_lost_push_race_is_retried_and_revalidated(shared: Shared, inputs: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     a, b, bare = shared
     a("patch", "submit", str(write_manifest(inputs)), person="alice")
     a("checklist", "fill", PATCH, "intake", "--env", "dev", "--answers",
       str(answers_file(inputs, "intake")), person="alice")
     b("sync")
     real_fetch = GitStore.fetch
-    calls = []
+    calls: list[str] = []
 
-    def fetch_then_let_a_promote_first(self, remote, merge):
+    def fetch_then_let_a_promote_first(self: GitStore, remote: str, merge: str) -> str | None:
         fetched = real_fetch(self, remote, merge)
         if self.root == b.root and not calls:
             calls.append("raced")
@@ -79,7 +83,7 @@ def test_a_lost_push_race_is_retried_and_revalidated(shared, inputs, monkeypatch
     assert log.count("promoted to dev") == 1
 
 
-def test_an_unreachable_remote_records_nothing(shared, inputs):
+def test_an_unreachable_remote_records_nothing(shared: Shared, inputs: Path) -> None:
     a, _, _ = shared
     git(a.root, "remote", "set-url", "origin", str(a.root.parent / "gone.git"))
     before = fingerprint(a.root)
@@ -92,13 +96,13 @@ def test_an_unreachable_remote_records_nothing(shared, inputs):
     assert fingerprint(a.root) == before
 
 
-def test_a_rejected_push_that_keeps_failing_leaves_no_local_commit(shared, inputs,
-                                                                    monkeypatch):
+def test_a_rejected_push_that_keeps_failing_leaves_no_local_commit(
+        shared: Shared, inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, _, _ = shared
     before = fingerprint(a.root)
     from releasegate.core.errors import ContentionError
 
-    def always_rejected(self, remote, ref, merge):
+    def always_rejected(self: GitStore, remote: str, ref: str, merge: str) -> None:
         raise ContentionError("rejected")
 
     monkeypatch.setattr(GitStore, "push", always_rejected)
@@ -111,13 +115,13 @@ def test_a_rejected_push_that_keeps_failing_leaves_no_local_commit(shared, input
     assert fingerprint(a.root) == before
 
 
-def test_without_an_upstream_sync_says_so(rg):
+def test_without_an_upstream_sync_says_so(rg: Cli) -> None:
     result = rg("sync")
     assert result.exit_code == 0
     assert "no shared remote" in result.output
 
 
-def test_ledger_upstream_reads_the_branch_configuration(shared):
+def test_ledger_upstream_reads_the_branch_configuration(shared: Shared) -> None:
     a, _, _ = shared
     upstream = Ledger(a.root).upstream()
     assert upstream is not None
@@ -133,7 +137,7 @@ def push_shanghai_time(clone: Cli) -> None:
     git(clone.root, "push", "-q")
 
 
-def test_a_colleagues_config_change_reaches_the_working_copy_on_sync(shared):
+def test_a_colleagues_config_change_reaches_the_working_copy_on_sync(shared: Shared) -> None:
     a, b, _ = shared
     push_shanghai_time(a)
 
@@ -145,7 +149,7 @@ def test_a_colleagues_config_change_reaches_the_working_copy_on_sync(shared):
     assert "uncommitted" not in b("status").stderr
 
 
-def test_sync_never_overwrites_a_local_edit_of_a_changed_file(shared):
+def test_sync_never_overwrites_a_local_edit_of_a_changed_file(shared: Shared) -> None:
     a, b, _ = shared
     push_shanghai_time(a)
     mine = b.root / "releasegate.yaml"
