@@ -4,6 +4,11 @@ reply means (delivered, try again, or give up until a person fixes something).
 Texts from patch manifests reach chat rooms, so each payload escapes what the platform
 would interpret, and mentions that notify a whole room (@all, <!channel>, <at ...>)
 are broken with a zero-width space: a vendor's text never pages everyone.
+
+Each platform refuses a message past its size (Slack 50 blocks, WeCom 4096 bytes, Teams
+about 28 KB); `fit` cuts a notice that is too long for one at a line end, the same way
+for every platform, and says how many lines it left out ("… and 150 more") followed by
+the notice's address when the content has one (a `url` member).
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ ACCEPTED_STATUS: Mapping[str, tuple[int, ...]] = {
 SLACK_SECTION = 3000  # characters of mrkdwn per section block
 SLACK_BLOCKS = 50
 WECOM_BYTES = 4096
+# Teams refuses a message above about 28 KB; the JSON body stays below this many bytes.
+TEAMS_BYTES = 27 * 1024
+TEAMS_SUBJECT = 1000  # characters
 
 _ZWSP = "\u200b"
 _ROOM_WORD = re.compile(r"@(?=all|everyone|channel|here|所有人)", re.IGNORECASE)
@@ -51,6 +59,10 @@ class Notice:
     text: str
     markdown: str
     html: str
+    url: str = ""  # the notice's address, when the content has one
+
+
+CONTENT_FIELDS = tuple(f.name for f in fields(Notice) if f.name != "url")
 
 
 def neutralise_mentions(text: str, *, tags: bool = True) -> str:
@@ -68,36 +80,53 @@ def escape_mrkdwn(text: str) -> str:
 def safe_notice(content: NoticeContent) -> Notice:
     # The HTML keeps its <!DOCTYPE> and comments: the renderer escaped every "<" of
     # the patch texts in it, and no chat platform reads it for mentions.
-    values = {f.name: neutralise_mentions(str(getattr(content, f.name)),
-                                          tags=f.name != "html")
-              for f in fields(Notice)}
-    return Notice(**values)
+    values = {name: neutralise_mentions(str(getattr(content, name)), tags=name != "html")
+              for name in CONTENT_FIELDS}
+    url = neutralise_mentions(str(getattr(content, "url", None) or ""))
+    return Notice(**values, url=" ".join(url.split()))
 
 
 def generic_payload(notice: Notice) -> dict[str, Any]:
-    return {f.name: getattr(notice, f.name) for f in fields(Notice)}
+    return {name: getattr(notice, name) for name in CONTENT_FIELDS}
 
 
 def slack_payload(notice: Notice) -> dict[str, Any]:
     """An incoming-webhook message: a header and the plain text in mrkdwn sections."""
     header = {"type": "header", "text": {"type": "plain_text", "emoji": False,
                                          "text": _clip(notice.subject or notice.patch, 150)}}
-    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
-                for chunk in _chunks(escape_mrkdwn(notice.text), SLACK_SECTION)]
-    return {"text": escape_mrkdwn(notice.subject), "blocks": [header, *sections][:SLACK_BLOCKS]}
+
+    def sections(text: str) -> list[str]:
+        return _chunks(escape_mrkdwn(text), SLACK_SECTION)
+
+    text = fit(notice.text, lambda t: len(sections(t)) < SLACK_BLOCKS, notice.url)
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+              for chunk in sections(text)]
+    return {"text": escape_mrkdwn(notice.subject), "blocks": [header, *blocks]}
 
 
 def teams_payload(notice: Notice) -> dict[str, Any]:
     """A Workflows message with one Adaptive Card 1.4; TextRuns are never read as
-    markdown, so patch texts show as written."""
-    body = [_rich_text(notice.subject, weight="Bolder", size="Medium")]
-    body += [_rich_text(p) for p in _paragraphs(notice.text)]
+    markdown, so patch texts show as written. The JSON body stays below TEAMS_BYTES."""
+    subject = _clip(notice.subject, TEAMS_SUBJECT)
+    text = fit(notice.text, lambda t: _json_size(_teams_message(subject, t)) <= TEAMS_BYTES,
+               notice.url)
+    return _teams_message(subject, text)
+
+
+def _teams_message(subject: str, text: str) -> dict[str, Any]:
+    body = [_rich_text(subject, weight="Bolder", size="Medium")]
+    body += [_rich_text(p) for p in _paragraphs(text)]
     card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "type": "AdaptiveCard", "version": "1.4", "body": body,
             "msteams": {"width": "Full"}}
     return {"type": "message", "attachments": [
         {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
          "content": card}]}
+
+
+def _json_size(body: Mapping[str, Any]) -> int:
+    """Bytes of `body` as `http.post_json` sends it."""
+    return len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
 
 def dingtalk_payload(notice: Notice) -> dict[str, Any]:
@@ -107,7 +136,9 @@ def dingtalk_payload(notice: Notice) -> dict[str, Any]:
 
 def wecom_payload(notice: Notice) -> dict[str, Any]:
     return {"msgtype": "markdown",
-            "markdown": {"content": _clip_bytes(notice.markdown, WECOM_BYTES)}}
+            "markdown": {"content": fit(notice.markdown,
+                                        lambda t: len(t.encode("utf-8")) <= WECOM_BYTES,
+                                        notice.url)}}
 
 
 def feishu_payload(notice: Notice) -> dict[str, Any]:
@@ -233,15 +264,50 @@ def _secret(channel: Channel, environ: Mapping[str, str]) -> str | None:
     return _variable(channel, channel.secret_env, "secret_env", environ)
 
 
+def fit(text: str, fits: Callable[[str], bool], url: str = "") -> str:
+    """`text` whole if `fits` it, else its longest run of first lines that fits followed
+    by "… and N more" (N: the non-blank lines left out) and `url` on a line of its own.
+    A first line too long on its own is cut with "…". `fits` says whether a candidate is
+    small enough for the platform; it is asked about O(log lines) candidates."""
+    if fits(text):
+        return text
+    lines = text.splitlines()
+    # A link that does not fit is left out rather than the text.
+    return _cut_lines(lines, fits, url) or _cut_lines(lines, fits, "") or "…"
+
+
+def _cut_lines(lines: list[str], fits: Callable[[str], bool], link: str) -> str | None:
+    def cut(keep: int, partial: str = "") -> str:
+        head = "\n".join([*lines[:keep], partial]).rstrip()
+        left = sum(1 for line in lines[keep + bool(partial):] if line.strip())
+        tail = [f"… and {left} more"] if left else []
+        tail += [link] if link and (left or partial) else []
+        return "\n".join([head, *tail] if head else tail)
+
+    if not fits(cut(0)):
+        return None
+    keep = _largest(0, len(lines) - 1, lambda k: fits(cut(k)))
+    if keep == 0 and lines:  # not even the first line fits whole: cut inside it
+        first = lines[0]
+        chars = _largest(0, len(first) - 1, lambda c: fits(cut(0, first[:c] + "…")))
+        if chars:
+            return cut(0, first[:chars] + "…")
+    return cut(keep)
+
+
+def _largest(low: int, high: int, ok: Callable[[int], bool]) -> int:
+    """The largest n in [low, high] with ok(n), by bisection; `ok(low)` holds."""
+    while low < high:
+        middle = (low + high + 1) // 2
+        if ok(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _clip_bytes(text: str, limit: int) -> str:
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return data[:limit - 3].decode("utf-8", "ignore") + "…"
 
 
 def _chunks(text: str, limit: int) -> list[str]:
