@@ -12,11 +12,12 @@ import email.policy
 import html
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
 
 from releasegate.core.errors import ConfigError, ReleasegateError, TransientError
 from releasegate.core.subscriptions import Channel, Delivery
+from releasegate.delivery import headers
 from releasegate.delivery.attempt import Attempt, NoticeContent
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     import ssl
 
 # 7bit: UTF-8 bodies travel as quoted-printable or base64, for servers without 8BITMIME.
-POLICY = email.policy.default.clone(cte_type="7bit")
+# The headers are folded by `headers`, never refolded by the email package.
+POLICY = email.policy.default.clone(cte_type="7bit", refold_source="none")
 
 Refusals = Mapping[str, tuple[int, bytes]]
 
@@ -38,18 +40,24 @@ class MailRejected(ReleasegateError):
 
 
 def build_message(content: NoticeContent, sender: str, to: Sequence[str]) -> EmailMessage:
-    """The notice as a UTF-8 multipart/alternative message: plain text, then HTML."""
+    """The notice as a UTF-8 multipart/alternative message: plain text, then HTML. Every
+    header goes through `headers`, which cleans, encodes and folds it."""
     message = EmailMessage(policy=POLICY)
-    message["Subject"] = " ".join(content.subject.split())
-    message["From"] = sender
-    message["To"] = ", ".join(to)
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=_domain(sender))
-    message["Content-Language"] = content.lang
+    headers.set_text(message, "Subject", content.subject)
+    try:
+        headers.set_addresses(message, "From", [sender])
+        headers.set_addresses(message, "To", to)
+    except ValueError as error:
+        raise ConfigError(str(error), code="recipients",
+                          hint="e.g. IT Operations <itops@bank.example>") from None
+    headers.set_text(message, "Date", formatdate(usegmt=True))
+    headers.set_text(message, "Message-ID", make_msgid(domain=_domain(sender)))
     # Asks vacation responders and the like not to answer (RFC 3834).
-    message["Auto-Submitted"] = "auto-generated"
+    headers.set_text(message, "Auto-Submitted", "auto-generated")
     message.set_content(content.text)
     message.add_alternative(content.html or _html_of(content.text), subtype="html")
+    # After the content: setting it clears every Content-* header.
+    headers.set_text(message, "Content-Language", content.lang)
     return message
 
 
@@ -61,7 +69,7 @@ def send(channel: Channel, delivery: Delivery, content: NoticeContent,
     login = _login(channel, environ)
     message = build_message(content, sender, delivery.to)
     where = f"{host}:{_port(channel)}"
-    refused = _transmit(channel, message, parseaddr(sender)[1], recipients, login)
+    refused = _transmit(channel, message, _address(sender), recipients, login)
     return _verdict(recipients, refused, where)
 
 
@@ -73,7 +81,7 @@ def preview(channel: Channel, delivery: Delivery, content: NoticeContent) -> str
     login = (f", login ${channel.user_env} / ${channel.password_env}"
              if channel.user_env else "")
     lines = [f"SMTP {host}:{_port(channel)} ({security}{login})",
-             f"MAIL FROM:<{parseaddr(sender)[1]}>",
+             f"MAIL FROM:<{_address(sender)}>",
              *(f"RCPT TO:<{address}>" for address in _recipients(channel, delivery)), ""]
     lines += [f"{name}: {value}" for name, value in message.items()]
     text = message.get_body(("plain",))
@@ -88,7 +96,20 @@ def _settings(channel: Channel) -> tuple[str, str]:
         raise _missing(channel, "host")
     if not channel.sender:
         raise _missing(channel, "from")
+    try:
+        headers.address_of(channel.sender)
+    except ValueError as error:
+        raise ConfigError(f"channel '{channel.name}': 'from' is {error}",
+                          key=f"notices.channels.{channel.name}.from",
+                          code="channel") from None
     return channel.host, channel.sender
+
+
+def _address(item: str) -> str:
+    try:
+        return headers.address_of(item)
+    except ValueError as error:
+        raise ConfigError(str(error), code="recipients") from None
 
 
 def _missing(channel: Channel, key: str) -> ConfigError:
@@ -97,14 +118,22 @@ def _missing(channel: Channel, key: str) -> ConfigError:
 
 
 def _recipients(channel: Channel, delivery: Delivery) -> tuple[str, ...]:
-    addresses = tuple(parseaddr(item)[1] for item in delivery.to)
-    bad = [item for item, address in zip(delivery.to, addresses, strict=True)
-           if "@" not in address or any(c in item for c in "\r\n")]
-    if not addresses or bad:
+    bad = [item for item in delivery.to if not _usable(item)]
+    if not delivery.to or bad:
         raise ConfigError(f"channel '{channel.name}' has no usable recipients"
                           + (f": {', '.join(map(repr, bad))}" if bad else ""),
                           hint="list e-mail addresses under 'to'", code="recipients")
-    return addresses
+    return tuple(headers.address_of(item) for item in delivery.to)
+
+
+def _usable(item: str) -> bool:
+    if any(c in item for c in "\r\n"):
+        return False
+    try:
+        headers.address_of(item)
+    except ValueError:
+        return False
+    return True
 
 
 def _port(channel: Channel) -> int:
@@ -226,7 +255,7 @@ def _reply_of(reply: tuple[int, bytes]) -> str:
 
 
 def _domain(sender: str) -> str:
-    return parseaddr(sender)[1].rpartition("@")[2] or "releasegate.invalid"
+    return _address(sender).rpartition("@")[2]
 
 
 def _html_of(text: str) -> str:
