@@ -91,7 +91,7 @@ def notify(ledger: Ledger, claimed: str | None, patch: str, *, channel: str | No
         # write on, and the shared ledger's latest outbox.
         upstream = ledger.upstream()
         if upstream is not None:
-            ledger.pull(upstream)
+            ledger.pull_now(upstream)
     snap = ledger.snapshot()
     pipeline = load_pipeline(snap)
     state = load_patch(ledger, snap, patch)

@@ -160,16 +160,11 @@ class Synced:
     pushed: bool
 
 
-def sync_ledger(ledger: Ledger) -> Synced:
+def sync_ledger(ledger: Ledger) -> tuple[Synced, list[str]]:
     """Pull the shared ledger and push local commits it lacks."""
-    upstream = ledger.upstream()
+    from releasegate.ledger.transaction import dropped_notes
+
+    upstream, pulled, pushed = ledger.sync()
     if upstream is None:
-        return Synced(None, 0, False)
-    arrived = ledger.pull(upstream)
-    head = ledger.store.resolve(ledger.ref)
-    theirs = ledger.store.resolve("FETCH_HEAD")
-    pushed = False
-    if head is not None and head != theirs:
-        ledger.store.push(upstream.remote, ledger.ref, upstream.merge)
-        pushed = True
-    return Synced(upstream.remote, len(arrived), pushed)
+        return Synced(None, 0, False), []
+    return Synced(upstream.remote, len(pulled.arrived), pushed), dropped_notes(pulled, upstream)

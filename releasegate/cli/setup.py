@@ -59,8 +59,10 @@ def schema(name: str) -> int:
 def sync(obj: Context) -> int:
     """Pull the shared ledger (git upstream of the branch) and push local commits."""
     from releasegate.actions.setup import sync_ledger
+    from releasegate.cli.output import warn
 
-    result = sync_ledger(obj.ledger())
+    result, warnings = sync_ledger(obj.ledger())
+    warn(warnings)
     if result.remote is None:
         click.echo("no shared remote: the branch has no upstream (see `git branch -u`)")
     else:

@@ -7,9 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from releasegate.core.errors import InputError
 from releasegate.core.model import Event
 from releasegate.ledger.events import PATCHES, parse_event, seq_of
 from releasegate.ledger.store import Entry, GitStore
+
+_ODD = {"120000": "symbolic link", "160000": "submodule"}
 
 
 @dataclass
@@ -45,6 +48,10 @@ class Snapshot:
         for path, entry in found.items():
             if path in self._entries:
                 continue
+            if entry.mode in ("120000", "160000"):
+                raise InputError(f"the ledger holds a {_ODD[entry.mode]} at {path}; releasegate "
+                                 "never follows one", file=path, code="symlink",
+                                 hint=f"remove it with `git rm {path}` and commit")
             self._entries[path] = entry
             parts = path.split("/")
             for i in range(1, len(parts)):
@@ -99,6 +106,7 @@ class Snapshot:
         if "patch_trees" not in self.memo:
             listing = (self.store.list_tree(self.head, [PATCHES + "/"], recursive=False)
                        if self.head is not None else {})
+            self._add_entries({p: e for p, e in listing.items() if e.type != "tree"})
             self.memo["patch_trees"] = {p.split("/")[1]: e.sha for p, e in listing.items()
                                         if e.type == "tree"}
         trees: dict[str, str] = self.memo["patch_trees"]
@@ -113,8 +121,15 @@ class Snapshot:
         prefix = f"{PATCHES}/{patch}/events"
         paths = sorted(self.paths(prefix), key=seq_of)
         events: list[Event] = []
-        for path in paths:
+        for number, path in enumerate(paths, start=1):
             raw = self.read(path)
             assert raw is not None
-            events.append(parse_event(path, raw, events[-1] if events else None))
+            event = parse_event(path, raw, events[-1] if events else None)
+            if event.seq != number or seq_of(path) != number:
+                raise InputError(f"event number {event.seq} in a file named as {seq_of(path)} "
+                                 f"stands where event {number} belongs", file=path,
+                                 code="ledger-corrupt",
+                                 hint="two events claim one sequence number or one is "
+                                      "missing; restore the patch's events from git history")
+            events.append(event)
         return events

@@ -50,7 +50,7 @@ class GitStore:
         """Run a read-only git command in the repository and return its output."""
         proc = self._process(*args, input=input)
         if check and proc.returncode != 0:
-            detail = proc.stderr.decode("utf-8", "replace").strip()
+            detail = one_line(proc.stderr.decode("utf-8", "replace"))
             raise InputError(f"git {args[0]} failed in {self.root}: {detail}", code="git")
         return proc.stdout
 
@@ -129,6 +129,27 @@ class GitStore:
         out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
                        "--diff-filter=M", old, new)
         return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    def act_summary(self, commit: str) -> str | None:
+        """The subject of `commit` when it is one of releasegate's acts (it only adds
+        files under patches/); None for any other commit."""
+        out = self.run("diff-tree", "--no-commit-id", "-r", "-z", "--name-status", "--root",
+                       commit)
+        fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0") if f]
+        pairs = list(zip(fields[::2], fields[1::2], strict=False))
+        if not pairs or any(s != "A" or not p.startswith("patches/") for s, p in pairs):
+            return None
+        subject = self.run("log", "-1", "--format=%s", commit).decode().strip()
+        return subject or commit[:12]
+
+    def touched_patches(self, old: str | None, new: str) -> list[str]:
+        """The patches whose folders differ between two commits."""
+        if old is None:
+            return sorted({p.split("/")[1] for p in self.list_tree(new, ["patches/"])})
+        out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new,
+                       "--", "patches/")
+        names = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+        return sorted({p.split("/")[1] for p in names if p.count("/") >= 2})
 
     def is_unborn_checkout(self) -> bool:
         return not (self.root / ".git" / "index").exists()
@@ -278,7 +299,10 @@ class GitStore:
         return self._call("commit_tree", tree, *parents, stdin=message.encode(), env=env).strip()
 
     def compare_and_swap(self, ref: str, new: str, old: str | None, reason: str) -> bool:
-        """Point `ref` at `new` only if it still points at `old`; False when it moved."""
+        """Point `ref` at `new` only if it still points at `old`; False when it moved.
+
+        Any other failure (a hook refusing, a read-only or immutable ref) raises, so
+        it is reported for what it is rather than retried as a race."""
         try:
             self._call("update_ref", "-m", reason, ref, new, old or ZERO)
         except ContentionError:
@@ -286,26 +310,52 @@ class GitStore:
         return True
 
     def fetch(self, remote: str, merge: str) -> str | None:
-        """Fetch `merge` from `remote`; the commit it points at, None if it has none."""
+        """Fetch `merge` from `remote`; the commit it points at, None if it has none.
+
+        The commit lands in a ref of this process's own, not in FETCH_HEAD or the
+        remote-tracking branch, so two commands fetching at once in one clone never
+        contend for a lock; the remote-tracking branch is updated afterwards when it
+        is free, for the person reading `git status`."""
+        private = f"refs/releasegate/fetched/{os.getpid()}-{os.urandom(4).hex()}"
         try:
-            self._call("fetch", "-q", remote, merge)
+            self._call("fetch", "-q", "--no-write-fetch-head", "--refmap=", remote,
+                       f"+{merge}:{private}")
         except InputError as exc:
             if "couldn't find remote ref" in exc.message:
                 return None
             raise TransientError(f"the shared ledger {remote} is unreachable: {exc.message}",
                                  code="unreachable", hint="retry when it is back") from None
-        return self.resolve("FETCH_HEAD")
+        commit = self.resolve(private)
+        self._process("update-ref", "-d", private)
+        tracking = f"refs/remotes/{remote}/{merge.removeprefix('refs/heads/')}"
+        if commit is not None:
+            self._process("update-ref", "-m", "releasegate: fetched", tracking, commit)
+        return commit
 
     def push(self, remote: str, ref: str, merge: str) -> None:
-        """Push `ref` to `merge` on `remote`; ContentionError when someone was first."""
+        """Push `ref` to `merge` on `remote`. ContentionError when someone was first;
+        InputError when the remote refuses for good (a protected branch, a hook, a
+        checked-out branch), quoting its reason; TransientError when unreachable."""
+        import git
+
         try:
-            self._call("push", "-q", "--porcelain", remote, f"{ref}:{merge}")
-        except InputError as exc:
-            text = exc.message
-            if any(w in text for w in ("non-fast-forward", "fetch first", "rejected")):
-                raise ContentionError(f"{remote} moved: {text}") from None
-            raise TransientError(f"could not push to the shared ledger {remote}: {text}",
-                                 code="unreachable", hint="retry when it is back") from None
+            self._git().push("-q", "--porcelain", remote, f"{ref}:{merge}",
+                             env=dict(_GIT_ENV))
+        except git.GitCommandError as exc:
+            raise _push_failure(remote, _raw(exc.stdout), _raw(exc.stderr)) from None
+
+    def indexed_paths(self, paths: Sequence[str]) -> set[str]:
+        """Which of `paths` the index holds."""
+        if not paths:
+            return set()
+        out = self.run("ls-files", "-z", "--cached", "--", *(f":(literal){p}" for p in paths))
+        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+
+    def unstage_paths(self, paths: Sequence[str]) -> None:
+        """Take `paths` out of the index."""
+        if paths:
+            listing = "".join(f"0 {ZERO}\t{path}\n" for path in paths)
+            self._call("update_index", "--index-info", stdin=listing.encode())
 
     def stage_paths(self, blobs: Mapping[str, str]) -> None:
         """Bring the index in step for `blobs` (path -> blob id), whose files are
@@ -315,17 +365,73 @@ class GitStore:
             self._call("update_index", "--add", "--index-info", stdin=listing.encode())
 
 
+_MOVED = ("but expected", "reference already exists", "is at ")
+_RACES = ("non-fast-forward", "fetch first", "stale info", "cannot lock ref",
+          "failed to update ref", "incorrect old value")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """git's message in one line: its `fatal:`/`error:` lines (else every line), joined,
+    with whitespace and control characters folded."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("hint:")]
+    marked = [line.split(":", 1)[1].strip() for line in lines
+              if line.startswith(("fatal:", "error:"))]
+    joined = "; ".join(marked or lines)
+    joined = "".join(c if c.isprintable() else " " for c in joined)
+    return joined if len(joined) <= limit else joined[:limit - 1] + "…"
+
+
 def _translate(command: str, exc: Any) -> Exception:
-    stderr = " ".join(str(getattr(exc, name, "") or "").strip()
-                      for name in ("stderr", "stdout")).strip()
+    raw = "\n".join(str(getattr(exc, name, "") or "") for name in ("stderr", "stdout"))
+    stderr = one_line(raw)
     if command == "update_ref":
-        return ContentionError(f"the ledger moved while writing: {stderr}")
-    if "index.lock" in stderr or ".lock" in stderr:
+        if any(mark in raw for mark in _MOVED):
+            return ContentionError(f"the ledger moved while writing: {stderr}")
+        if ".lock': File exists" in raw:
+            return ContentionError(f"another git process held the branch's lock: {stderr}")
+        return InputError(f"git could not move the ledger's branch: {stderr}",
+                          code="ref-refused",
+                          hint="check that the ledger's .git folder is writable and that no "
+                               "git hook refuses ref updates; nothing was recorded")
+    if "index.lock" in raw or ".lock" in raw:
         return TransientError(f"the ledger is locked by another git process: {stderr}",
                               code="locked", hint="retry when the other git command ended")
-    if "No space left" in stderr:
+    if "No space left" in raw:
         return TransientError(f"no space left on the ledger's disk: {stderr}", code="disk-full")
     return InputError(f"git {command.replace('_', '-')} failed: {stderr}", code="git")
+
+
+def _raw(text: object) -> str:
+    """What git printed, without GitPython's `stderr: '...'` wrapping."""
+    out = str(text or "")
+    for label in ("stdout: '", "stderr: '"):
+        if label in out:
+            out = out.split(label, 1)[1].rstrip().removesuffix("'")
+    return out
+
+
+def _push_failure(remote: str, stdout: str, stderr: str) -> Exception:
+    refused = [line.split("\t")[-1] for line in stdout.splitlines() if line.startswith("!")]
+    said = [line.removeprefix("remote:").strip() for line in stderr.splitlines()
+            if line.startswith("remote:") and line.removeprefix("remote:").strip()]
+    if not refused:
+        return TransientError(f"could not push to the shared ledger {remote}: "
+                              f"{one_line(stderr)}", code="unreachable",
+                              hint="retry when it is back")
+    summary = refused[0]
+    if any(race in summary for race in _RACES):
+        return ContentionError(f"{remote} moved: {one_line(summary)}")
+    if summary.startswith("[remote failure]"):
+        return TransientError(f"the shared ledger {remote} failed to take the push: "
+                              f"{one_line(summary)}", code="unreachable",
+                              hint="retry when it is back")
+    reason = summary.split("(", 1)[-1].rstrip(")") if "(" in summary else summary
+    quoted = one_line("; ".join([reason, *said]))
+    return InputError(f"the shared ledger {remote} refused the push: {quoted}; nothing was "
+                      "recorded", code="push-refused",
+                      hint="a person must change the remote's rules (a protected branch, a "
+                           "hook) or point the ledger at a remote it may push to")
 
 
 def init_repository(root: Path, branch: str = "main") -> GitStore:

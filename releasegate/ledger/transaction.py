@@ -9,12 +9,10 @@ the start, against the new head, so it is validated again.
 
 from __future__ import annotations
 
-import filecmp
 import random
-import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -22,12 +20,13 @@ from releasegate.core.errors import (
     ContentionError,
     InputError,
     NotFoundError,
-    TransientError,
     UsageError,
 )
+from releasegate.ledger.courtesy import CourtesyCopy
+from releasegate.ledger.lock import CloneLock
 from releasegate.ledger.pipeline import CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
-from releasegate.ledger.store import ZERO, Author, GitStore, git_blob_id
+from releasegate.ledger.store import ZERO, Author, GitStore
 
 T = TypeVar("T")
 SYSTEM = Author("releasegate", "releasegate@releasegate.invalid")
@@ -37,6 +36,16 @@ SYSTEM = Author("releasegate", "releasegate@releasegate.invalid")
 class Upstream:
     remote: str
     merge: str
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What a pull found: the shared branch's commit, the paths that arrived, and the
+    acts recorded here that never reached the remote and were dropped."""
+
+    theirs: str | None
+    arrived: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -54,19 +63,15 @@ def unchanged(result: T) -> Write[T]:
     return Write({}, "", result)
 
 
-def _same_content(target: Path, data: bytes | Path) -> bool:
-    if isinstance(data, Path):
-        return filecmp.cmp(target, data, shallow=False)
-    return target.stat().st_size == len(data) and target.read_bytes() == data
-
-
 class Ledger:
     """A ledger repository on disk."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.store = GitStore(root)
+        self.courtesy = CourtesyCopy(self.store)
         self._ref: str | None = None
+        self._repaired = False
 
     @classmethod
     def discover(cls, explicit: str | None, environ: Mapping[str, str], cwd: Path) -> Ledger:
@@ -103,11 +108,19 @@ class Ledger:
         return self.ref
 
     def snapshot(self) -> Snapshot:
-        """The committed state at the branch head (or the detached HEAD, for reading)."""
+        """The committed state at the branch head (or the detached HEAD, for reading).
+        The first snapshot also finishes the courtesy copy of a write killed earlier."""
         if self._ref is None:
             head, self._ref = self.store.head_and_branch()  # None: detached, read-only
-            return Snapshot(self.store, head)
-        return Snapshot(self.store, self.store.resolve(self._ref))
+        else:
+            head = self.store.resolve(self._ref)
+        snap = Snapshot(self.store, head)
+        if not self._repaired:
+            self._repaired = True
+            if self.courtesy.unfinished():
+                with CloneLock(self.root):
+                    snap.warnings += self.courtesy.repair(self.store.resolve("HEAD"))
+        return snap
 
     def resolve_patch(self, snap: Snapshot, patch: str) -> str:
         """The patch id as recorded, found case-insensitively; NotFoundError otherwise."""
@@ -128,48 +141,78 @@ class Ledger:
         """Run `operation` against the head and record what it returns, atomically.
 
         Returns the operation's result and the warnings gathered; a Write without
-        files records nothing.
+        files records nothing. Writers in this clone take turns (CloneLock); a race
+        lost to another clone runs the operation again on the new head.
         """
         upstream = self.upstream()
-        for attempt in range(attempts):
-            if upstream is not None:
-                self.pull(upstream)
-            snap = self.snapshot()
-            outcome = operation(snap)
-            if not outcome.files:
-                return outcome.result, snap.warnings
-            if self._commit(snap, outcome, author, upstream):
-                return outcome.result, snap.warnings
-            time.sleep(random.uniform(0.01, 0.05) * (2 ** min(attempt, 5)))
-        raise ContentionError(f"gave up after {attempts} attempts: other writers kept "
-                              "moving the ledger; nothing was recorded",
-                              hint="retry the command")
+        notes: list[str] = []
+        retried: list[str] = []
+        with CloneLock(self.root) as lock:
+            if lock.waited > 1:
+                notes.append(f"waited {lock.waited:.1f} s for another releasegate command "
+                             "writing to this clone")
+            for attempt in range(attempts):
+                pulled = self.pull(upstream) if upstream is not None else Pulled(None)
+                notes += dropped_notes(pulled, upstream)
+                snap = self.snapshot()
+                outcome = operation(snap)
+                if not outcome.files:
+                    self._push_pending(upstream, pulled, snap)
+                    return outcome.result, [*notes, *snap.warnings]
+                why = self._commit(snap, outcome, author, upstream)
+                if why is None:
+                    if retried:
+                        notes.append(f"recorded after {len(retried)} retr"
+                                     f"{'y' if len(retried) == 1 else 'ies'} "
+                                     f"({'; '.join(dict.fromkeys(retried))})")
+                    return outcome.result, [*notes, *snap.warnings]
+                retried.append(why)
+                time.sleep(random.uniform(0.01, 0.05) * (2 ** min(attempt, 5)))
+        raise ContentionError(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
+                              "was recorded", hint="retry the command")
 
     def _commit(self, snap: Snapshot, write: Write[Any], author: Author,
-                upstream: Upstream | None) -> bool:
+                upstream: Upstream | None) -> str | None:
+        """Record `write` on top of the snapshot's head; None when it landed, else why
+        not (the race that was lost)."""
+        self.courtesy.refuse_links(list(write.files))
         blobs = {path: self.store.write_blob_file(data) if isinstance(data, Path)
                  else self.store.write_blob(data) for path, data in write.files.items()}
         tree = self.store.build_tree(snap.head, blobs)
         commit = self.store.commit(tree, snap.head, write.message, write.author or author)
         reason = f"releasegate: {write.message.splitlines()[0]}"
-        if not self.store.compare_and_swap(self.ref, commit, snap.head, reason):
-            return False
-        if upstream is not None:
-            try:
-                self.store.push(upstream.remote, self.ref, upstream.merge)
-            except ContentionError:
-                self._undo(commit, snap.head)
-                return False
-            except BaseException:
-                self._undo(commit, snap.head)
-                raise
-        self._sync_worktree(write.files, blobs, snap.warnings)
-        return True
+        marker = self.courtesy.expect(commit, list(write.files))
+        try:
+            if not self.store.compare_and_swap(self.ref, commit, snap.head, reason):
+                return "the branch moved while writing"
+            if upstream is not None:
+                try:
+                    self.store.push(upstream.remote, self.ref, upstream.merge)
+                except ContentionError:
+                    self._undo(commit, snap.head)
+                    return f"{upstream.remote} moved before the push"
+                except BaseException:
+                    self._undo(commit, snap.head)
+                    raise
+            snap.warnings += self.courtesy.write(write.files, blobs)
+        finally:
+            self.courtesy.settle(marker)
+        return None
 
     def _undo(self, commit: str, head: str | None) -> None:
         # A write with a shared remote counts only once pushed: take the local commit
         # back so the ledger is as it was.
         self.store.compare_and_swap(self.ref, head or ZERO, commit, "releasegate: undo")
+
+    def _push_pending(self, upstream: Upstream | None, pulled: Pulled, snap: Snapshot) -> None:
+        # An act already done here may still wait for its push (its command was killed
+        # after the commit): carry it now.
+        if upstream is not None and snap.head is not None and pulled.theirs != snap.head:
+            try:
+                self.store.push(upstream.remote, self.ref, upstream.merge)
+            except ContentionError:
+                snap.warnings.append(f"{upstream.remote} moved; the local acts not yet "
+                                     "pushed go with the next write or `releasegate sync`")
 
     # -- the shared remote ---------------------------------------------------------------
 
@@ -183,78 +226,87 @@ class Ledger:
             return None
         return Upstream(remote, merge)
 
-    def pull(self, upstream: Upstream) -> list[str]:
-        """Fetch the shared ledger and fast-forward to it; the paths that arrived."""
+    def pull(self, upstream: Upstream) -> Pulled:
+        """Fetch the shared ledger and fast-forward to it.
+
+        Acts recorded here whose push never happened (the command was killed between
+        commit and push) while others moved the shared ledger on are dropped, never
+        rebased: rebasing would give two events one sequence number and break the chain.
+        """
         theirs = self.store.fetch(upstream.remote, upstream.merge)
         ours = self.store.resolve(self.ref)
         if theirs is None or theirs == ours:
-            return []
+            return Pulled(theirs)
         if ours is not None and self.store.is_ancestor(theirs, ours):
-            return []  # local commits not pushed yet: the next push carries them
+            return Pulled(theirs)  # local acts not pushed yet: the next push carries them
+        dropped: list[str] = []
         if ours is not None and not self.store.is_ancestor(ours, theirs):
-            raise InputError(f"the local ledger has diverged from {upstream.remote}; "
-                             "nothing was recorded", code="diverged",
-                             hint="reconcile with `git pull --rebase` in the ledger folder")
+            dropped = self._drop_unpushed_acts(upstream, ours, theirs)
         if not self.store.compare_and_swap(self.ref, theirs, ours, "releasegate: sync"):
             raise ContentionError("the ledger moved while syncing; nothing was recorded",
                                   hint="retry the command")
         added = self.store.added_paths(ours, theirs)
         if self.store.is_unborn_checkout() or ours is None:
-            return added
-        self._sync_paths_from(theirs, added)
-        self._refresh_changed(ours, theirs)
-        return added
+            return Pulled(theirs, added, dropped)
+        self.courtesy.add_from(theirs, added)
+        self.courtesy.refresh_changed(ours, theirs)
+        return Pulled(theirs, added, dropped)
 
-    def _refresh_changed(self, ours: str, theirs: str) -> None:
-        # Files others changed (a colleague's edit of releasegate.yaml) are brought in
-        # step too, but only where the working copy still holds the old version: a
-        # person's own uncommitted edits are never overwritten.
-        changed = self.store.changed_paths(ours, theirs)
-        if not changed:
-            return
-        old = self.store.list_tree(ours, changed)
-        new = self.store.list_tree(theirs, changed)
-        untouched = {}
-        for path in changed:
+    def _drop_unpushed_acts(self, upstream: Upstream, ours: str, theirs: str) -> list[str]:
+        local = self.store.run("rev-list", "--reverse", f"{theirs}..{ours}").decode().split()
+        acts = {c: self.store.act_summary(c) for c in local}
+        where = f"{upstream.remote}/{upstream.merge.removeprefix('refs/heads/')}"
+        if not all(acts.values()):
+            own = [c[:12] for c, act in acts.items() if not act]
+            raise InputError(
+                f"the local ledger has commits that are not on {upstream.remote} "
+                f"({', '.join(own)}), and {upstream.remote} moved on; nothing was recorded",
+                code="diverged",
+                hint=("they change no event, so move them onto the shared ledger with "
+                      f"`git rebase {where}`, then retry" if not any(acts.values()) else
+                      "releasegate's own unpushed acts are mixed with them: keep your "
+                      f"commits on a branch, `git reset --keep {where}`, repeat the acts, "
+                      "then cherry-pick your commits (never rebase releasegate's acts)"))
+        merge_base = self.store.run("merge-base", ours, theirs).decode().strip()
+        self.courtesy.remove(ours, self.store.added_paths(merge_base or None, ours))
+        return [str(acts[c]) for c in local]
+
+    def pull_now(self, upstream: Upstream) -> Pulled:
+        """`pull`, taking this clone's write lock for it."""
+        with CloneLock(self.root):
+            return self.pull(upstream)
+
+    def sync(self) -> tuple[Upstream | None, Pulled, bool]:
+        """Pull the shared ledger, then push the local commits it lacks, once every
+        patch they touch still verifies: a broken chain is never passed on."""
+        upstream = self.upstream()
+        if upstream is None:
+            return None, Pulled(None), False
+        with CloneLock(self.root):
+            pulled = self.pull(upstream)
+            head = self.store.resolve(self.ref)
+            if head is None or head == pulled.theirs:
+                return upstream, pulled, False
+            self.verify_patches(self.store.touched_patches(pulled.theirs, head), head)
+            self.store.push(upstream.remote, self.ref, upstream.merge)
+        return upstream, pulled, True
+
+    def verify_patches(self, patches: Sequence[str], head: str) -> None:
+        """Read each patch's events at `head`, checking the hash chain and sequence;
+        InputError (nothing pushed) at the first that does not verify."""
+        snap = Snapshot(self.store, head)
+        snap.prefetch([f"patches/{p}/events" for p in patches])
+        for patch in patches:
             try:
-                current = git_blob_id((self.root / path).read_bytes())
-            except OSError:
-                continue
-            if path in old and path in new and current == old[path].sha:
-                untouched[path] = new[path].sha
-        blobs = self.store.read_blobs(untouched.values())
-        for path, sha in untouched.items():
-            (self.root / path).write_bytes(blobs[sha])
-        self.store.stage_paths(untouched)
+                snap.events(patch)
+            except InputError as exc:
+                raise InputError(f"{exc.message}; the local ledger does not verify, so nothing "
+                                 "was pushed", file=exc.file, code="ledger-corrupt",
+                                 hint="restore the patch's events from the shared ledger's "
+                                      "history; never push a broken chain") from None
 
-    def _sync_paths_from(self, commit: str, paths: Sequence[str]) -> None:
-        entries = self.store.list_tree(commit, list(paths)) if paths else {}
-        blobs = self.store.read_blobs(e.sha for e in entries.values())
-        self._sync_worktree({p: blobs[e.sha] for p, e in entries.items()},
-                            {p: e.sha for p, e in entries.items()}, [])
 
-    def _sync_worktree(self, files: Mapping[str, bytes | Path], blobs: Mapping[str, str],
-                       warnings: list[str]) -> None:
-        # The working tree is a courtesy copy: only the paths this write added are
-        # touched, so a person's uncommitted edits elsewhere survive.
-        written = []
-        for path, data in files.items():
-            target = self.root / path
-            try:
-                if target.exists():
-                    if not _same_content(target, data):
-                        warnings.append(f"{path} in the working tree differs from the "
-                                        "ledger; left as it is")
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(data, Path):
-                    shutil.copyfile(data, target)
-                else:
-                    target.write_bytes(data)
-                written.append(path)
-            except OSError as exc:
-                warnings.append(f"could not update {path} in the working tree: {exc}")
-        try:
-            self.store.stage_paths({path: blobs[path] for path in written})
-        except (TransientError, InputError) as exc:
-            warnings.append(f"recorded, but the git index was not updated: {exc.message}")
+def dropped_notes(pulled: Pulled, upstream: Upstream | None) -> list[str]:
+    return [f"an act recorded in this clone never reached {upstream.remote if upstream else ''} "
+            f"and was dropped, as the shared ledger moved on without it: '{act}'; it is not "
+            "recorded: repeat it unless this command is that act" for act in pulled.dropped]

@@ -1,0 +1,194 @@
+"""The working tree and index: a courtesy copy of the ledger for people to read.
+
+releasegate reads only what is committed, but people read the working tree and commit
+their configuration edits with plain git (`git commit -am`). So after a write the files
+it added are written into the working tree and staged, touching nothing else. A write
+first leaves a marker under `.git/releasegate/pending/` naming its commit and paths;
+a write killed after its commit but before the copy was brought in step leaves the
+marker behind, and the next releasegate command in the clone finishes the copy before
+it works. Without that, git would show the committed event files as deleted, and the
+next `git commit -am` would commit the deletion and break the patch's hash chain.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from releasegate.core.errors import InputError, TransientError
+from releasegate.ledger.store import GitStore, git_blob_id
+
+
+class CourtesyCopy:
+    """The working tree and index of one clone, kept in step path by path."""
+
+    def __init__(self, store: GitStore) -> None:
+        self.store = store
+        self.root = store.root
+        self.pending = self.root / ".git" / "releasegate" / "pending"
+
+    # -- markers of writes under way ------------------------------------------------
+
+    def expect(self, commit: str, paths: Sequence[str]) -> Path | None:
+        """Note that `commit` is about to land with `paths`, before the branch moves."""
+        if not (self.root / ".git").is_dir():
+            return None
+        self.pending.mkdir(parents=True, exist_ok=True)
+        marker = self.pending / f"{os.getpid()}-{commit[:12]}.json"
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"commit": commit, "paths": list(paths)}), encoding="utf-8")
+        tmp.replace(marker)
+        return marker
+
+    @staticmethod
+    def settle(marker: Path | None) -> None:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+
+    def unfinished(self) -> list[Path]:
+        try:
+            return sorted(self.pending.glob("*.json"))
+        except OSError:
+            return []
+
+    def repair(self, head: str | None) -> list[str]:
+        """Finish the copies of writes that were killed after their commit: files the
+        branch has but the index lacks are staged, and written where the working tree
+        lacks them. A person's own files are never touched. Call it holding the
+        clone's write lock, so that no marker belongs to a write still under way."""
+        warnings: list[str] = []
+        for marker in self.unfinished():
+            try:
+                paths = json.loads(marker.read_text(encoding="utf-8"))["paths"]
+            except (OSError, ValueError, KeyError, TypeError):
+                paths = []
+            if head is not None and paths:
+                warnings += self._restore(head, [str(p) for p in paths])
+            marker.unlink(missing_ok=True)
+        return warnings
+
+    def _restore(self, head: str, paths: list[str]) -> list[str]:
+        committed = {p: e for p, e in self.store.list_tree(head, paths).items()
+                     if e.type == "blob"}
+        staged = self.store.indexed_paths(list(committed))
+        lacking = {p: e.sha for p, e in committed.items() if p not in staged}
+        if not lacking:
+            return []
+        blobs = self.store.read_blobs(lacking.values())
+        written = self.write({p: blobs[sha] for p, sha in lacking.items()}, lacking)
+        return [f"finished updating the working tree after an interrupted command: "
+                f"{len(lacking)} file(s) restored", *written]
+
+    # -- bringing paths in step -----------------------------------------------------
+
+    def refuse_links(self, paths: Sequence[str]) -> None:
+        """Refuse to write `paths` when a folder on the way is a symbolic link (or not
+        a folder): releasegate never writes through a link, out of the ledger."""
+        seen: set[Path] = set()
+        for path in paths:
+            folder = self.root
+            for part in Path(path).parts[:-1]:
+                folder = folder / part
+                if folder in seen:
+                    continue
+                seen.add(folder)
+                if folder.is_symlink():
+                    raise InputError(f"{folder.relative_to(self.root)} in the working tree is "
+                                     "a symbolic link; releasegate never writes through links",
+                                     file=str(folder.relative_to(self.root)), code="symlink",
+                                     hint="replace the link with a real folder (`git checkout "
+                                          "-- <path>` restores what the ledger holds)")
+                if not folder.exists():
+                    break
+
+    def write(self, files: Mapping[str, bytes | Path], blobs: Mapping[str, str]) -> list[str]:
+        """Write and stage the paths of `files` where the working tree lacks them; the
+        warnings for those left as they were."""
+        warnings, written = [], []
+        for path, data in files.items():
+            target = self.root / path
+            try:
+                if target.is_symlink() or target.exists():
+                    if target.is_symlink() or not _same_content(target, data):
+                        warnings.append(f"{path} in the working tree differs from the "
+                                        "ledger; left as it is")
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _write_new(target, data)
+                written.append(path)
+            except OSError as exc:
+                warnings.append(f"could not update {path} in the working tree: {exc}")
+        try:
+            self.store.stage_paths({path: blobs[path] for path in written})
+        except (TransientError, InputError) as exc:
+            warnings.append(f"recorded, but the git index was not updated: {exc.message}")
+        return warnings
+
+    def refresh_changed(self, ours: str, theirs: str) -> None:
+        """Files others changed (a colleague's edit of releasegate.yaml) are brought in
+        step too, but only where the working copy still holds the old version: a
+        person's own uncommitted edits are never overwritten."""
+        changed = self.store.changed_paths(ours, theirs)
+        if not changed:
+            return
+        old = self.store.list_tree(ours, changed)
+        new = self.store.list_tree(theirs, changed)
+        untouched = {}
+        for path in changed:
+            target = self.root / path
+            try:
+                if target.is_symlink():
+                    continue
+                current = git_blob_id(target.read_bytes())
+            except OSError:
+                continue
+            if path in old and path in new and current == old[path].sha:
+                untouched[path] = new[path].sha
+        blobs = self.store.read_blobs(untouched.values())
+        for path, sha in untouched.items():
+            (self.root / path).write_bytes(blobs[sha])
+        self.store.stage_paths(untouched)
+
+    def add_from(self, commit: str, paths: Sequence[str]) -> list[str]:
+        """Write and stage `paths` as they are in `commit`."""
+        entries = self.store.list_tree(commit, list(paths)) if paths else {}
+        blobs = self.store.read_blobs(e.sha for e in entries.values())
+        return self.write({p: blobs[e.sha] for p, e in entries.items()},
+                          {p: e.sha for p, e in entries.items()})
+
+    def remove(self, commit: str, paths: Sequence[str]) -> None:
+        """Take `paths` (as they were in `commit`) out of the index and working tree,
+        where the working tree still holds exactly that content."""
+        entries = self.store.list_tree(commit, list(paths)) if paths else {}
+        gone = []
+        for path, entry in entries.items():
+            target = self.root / path
+            try:
+                if not target.is_symlink() and git_blob_id(target.read_bytes()) == entry.sha:
+                    target.unlink()
+                    gone.append(path)
+            except OSError:
+                continue
+        self.store.unstage_paths(gone)
+
+
+def _same_content(target: Path, data: bytes | Path) -> bool:
+    if isinstance(data, Path):
+        return filecmp.cmp(target, data, shallow=False)
+    return target.stat().st_size == len(data) and target.read_bytes() == data
+
+
+def _write_new(target: Path, data: bytes | Path) -> None:
+    # O_EXCL with O_NOFOLLOW: never through a link planted since the check.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags, 0o644)
+    with os.fdopen(fd, "wb") as out:
+        if isinstance(data, Path):
+            with data.open("rb") as source:
+                shutil.copyfileobj(source, out)
+        else:
+            out.write(data)
