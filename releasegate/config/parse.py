@@ -19,6 +19,7 @@ from releasegate.core.model import (
     Gate,
     Manifest,
     Person,
+    PersonKey,
     Pipeline,
     Rules,
     SignoffRule,
@@ -59,11 +60,18 @@ def parse_template(doc: Document) -> ChecklistTemplate:
                              roles=tuple(data["roles"]), items=tuple(items))
 
 
+def _person_key(raw: Any) -> PersonKey:
+    """A key given as its public key line, or as {key, valid_after, valid_before}."""
+    if isinstance(raw, str):
+        return PersonKey(raw)
+    return PersonKey(raw["key"], raw.get("valid_after"), raw.get("valid_before"))
+
+
 def parse_pipeline(doc: Document, templates: Mapping[str, ChecklistTemplate]) -> Pipeline:
     """The pipeline from releasegate.yaml, checked against itself and the templates."""
     data = validate(doc, "pipeline")
     people = {pid: Person(id=pid, name=p["name"], email=p.get("email"),
-                          keys=tuple(p.get("keys", ())))
+                          keys=tuple(_person_key(k) for k in p.get("keys", ())))
               for pid, p in (data.get("people") or {}).items()}
     roles = {name: tuple(members) for name, members in (data.get("roles") or {}).items()}
     environments = tuple(_parse_environment(e) for e in data["environments"])

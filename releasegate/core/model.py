@@ -18,11 +18,21 @@ if TYPE_CHECKING:
     from releasegate.core.subscriptions import Notices
 
 @dataclass(frozen=True)
+class PersonKey:
+    """One of a person's public keys (an OpenSSH public key line), valid for
+    signatures made within its window; a bound of None is open."""
+
+    line: str
+    valid_after: str | None = None  # UTC, ISO 8601
+    valid_before: str | None = None
+
+
+@dataclass(frozen=True)
 class Person:
     id: str
     name: str
     email: str | None = None
-    keys: tuple[str, ...] = ()
+    keys: tuple[PersonKey, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class TestsRule:
 class SignoffRule:
     role: str
     count: int = 1
+    proxy: str = "deny"  # allow: a proxy sign-off recorded for a holder counts
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class Gate:
     checklists: tuple[str, ...] = ()
     tests: tuple[TestsRule, ...] = ()
     signoffs: tuple[SignoffRule, ...] = ()
+    signatures: bool = False  # required: counted sign-offs, checklists, waivers are signed
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class Rules:
     one_role_per_person: bool = True
     stale_signoffs: bool = True
     waivers_by: tuple[str, ...] = ()  # roles whose holders may waive failing tests
+    proxies_by: tuple[str, ...] = ()  # roles whose holders may record proxy sign-offs
+    signed_config: bool = False  # the configuration counts only when an admin signed it
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,7 @@ class Pipeline:
     rules: Rules = Rules()
     templates: Mapping[str, ChecklistTemplate] = field(default_factory=dict)
     notices: Notices | None = None  # None: no notices configured
+    revoked_keys: tuple[str, ...] = ()  # public key lines invalid for every signature
 
     @property
     def env_names(self) -> tuple[str, ...]:
