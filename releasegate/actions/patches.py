@@ -10,10 +10,10 @@ from typing import Any
 
 from releasegate.actions.common import append_event, identity_of, load_patch, utc_now
 from releasegate.config.strict_yaml import load_yaml
-from releasegate.core.errors import InputError, RuleError
+from releasegate.core.errors import RuleError
 from releasegate.core.model import Artifact, Manifest
 from releasegate.core.text import text_in
-from releasegate.evidence.artifacts import hash_artifacts
+from releasegate.evidence.artifacts import hash_artifacts, read_regular
 from releasegate.ledger.actor import resolve_actor
 from releasegate.ledger.events import PATCHES, event_path, render_event
 from releasegate.ledger.pipeline import load_pipeline
@@ -36,11 +36,7 @@ def read_manifest(path: Path) -> tuple[Manifest, bytes]:
     """The manifest at `path`, validated; its bytes are stored as submitted."""
     from releasegate.config.parse import parse_manifest
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read manifest {path}: {exc.strerror or exc}",
-                         file=str(path), code="unreadable-file") from None
+    raw = read_regular(path, "manifest", MANIFEST_MAX_BYTES)
     return parse_manifest(load_yaml(raw, str(path), max_bytes=MANIFEST_MAX_BYTES)), raw
 
 

@@ -61,13 +61,10 @@ def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Pat
 
 
 def _read_answers(path: Path) -> tuple[Any, Any]:
-    from releasegate.config.strict_yaml import load_yaml
+    from releasegate.config.strict_yaml import DEFAULT_MAX_BYTES, load_yaml
+    from releasegate.evidence.artifacts import read_regular
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}", file=str(path),
-                         code="unreadable-file") from None
+    raw = read_regular(path, "answers file", DEFAULT_MAX_BYTES)
     doc = load_yaml(raw, str(path))
     return doc.data, doc
 

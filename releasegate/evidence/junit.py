@@ -1,7 +1,8 @@
 """Streaming JUnit XML: the per-test outcomes of result files, merged and stored.
 
 JUnit XML comes from many producers (pytest, Surefire, Gradle, jest, go, ctest,
-PHPUnit) and is evidence from outside, so it is read as untrusted input: through
+PHPUnit) and is evidence from outside, so it is read as untrusted input: only from a
+regular file (opened without blocking, so a FIFO or /dev/zero is refused at once), through
 defusedxml with DTDs, entities and external references forbidden, with a size limit
 checked before reading, and without building a document tree, so memory grows only
 with the number of distinct tests. Counts are recomputed from the <testcase> elements,
@@ -24,6 +25,7 @@ from defusedxml.expatreader import DefusedExpatParser
 
 from releasegate.core.errors import InputError
 from releasegate.core.regression import JUnitRun
+from releasegate.evidence.artifacts import open_regular
 from releasegate.evidence.runs import (
     OUTCOMES,
     SLICE,
@@ -80,7 +82,7 @@ def read_junit(
     file = display_name or str(path)
     writer = SummaryWriter()
     try:
-        with path.open("rb") as handle:
+        with open_regular(path, "file", display=file) as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:
                 raise InputError(f"{file} is {size} bytes, over the limit of {max_bytes} "
