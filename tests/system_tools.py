@@ -1,5 +1,6 @@
 """The programs the suite drives for real besides Python and git: headless Chromium (with
-CJK fonts, so Chinese pages render) for the notice board, and openssl for TLS.
+CJK fonts, so Chinese pages render) for the notice board, openssl for TLS, and
+OpenSSH's ssh-keygen for signed approvals.
 
 `python -m pytest` installs whatever is missing before the first test, on a Debian or
 Ubuntu machine where it may (root, apt-get); elsewhere a test that needs a missing tool
@@ -22,6 +23,7 @@ CHROMIUM = "/usr/bin/chromium"
 PACKAGES: dict[str, Callable[[], bool]] = {
     "chromium": lambda: Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK),
     "openssl": lambda: shutil.which("openssl") is not None,
+    "openssh-client": lambda: shutil.which("ssh-keygen") is not None,
     "fonts-noto-cjk": lambda: _has_cjk_font(),
 }
 

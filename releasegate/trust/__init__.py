@@ -1,0 +1,1 @@
+"""Trust: signed statements bound to the artifact, checked with ssh-keygen."""
