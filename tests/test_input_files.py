@@ -1,4 +1,5 @@
-"""Files that are not what they seem: every file a user names must be a regular file.
+"""Input that is not what it seems: files that are no regular files, expiry times out of
+range, a patch that depends on itself.
 
 A manifest, an artifact (`--artifact` or listed in the manifest), an answers file
 (`--answers`) and a JUnit file are read only when they are regular files (a symlink to
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.core.clock import parse_until, stamp
+from releasegate.core.errors import InputError
 from tests.helpers import PATCH, Cli, answers_file, fingerprint, junit_file, write_manifest
 
 KINDS = ("dev-zero", "fifo", "directory", "symlink-to-dev-zero")
@@ -202,3 +205,68 @@ def test_a_junit_file_over_the_limit_is_refused_without_reading_it(submitted: Cl
     assert fingerprint(submitted.root) == before
     assert str(path) in ran.stderr
     assert "over the limit of 209715200 bytes" in ran.stderr
+
+
+# --- expiry times out of range -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("until", [
+    "9999-12-31", "9999-12-31T23:59:59+00:00", "9999-12-31T23:00-05:00",
+    "0001-01-01", "0001-01-01T00:00+05:00", "0001-01-01T00:00Z", "1969-12-31"])
+def test_waive_until_out_of_range_names_the_range(in_test: Cli, until: str) -> None:
+    before = fingerprint(in_test.root)
+    result = in_test("waive", PATCH, "--env", "prod", "--test", "cbs::*", "--reason",
+                     "known vendor defect", "--until", until, person="carol")
+    assert result.exit_code == 2, result.output
+    assert fingerprint(in_test.root) == before
+    assert result.stderr.startswith(f"error: --until {until!r} is out of range"), result.stderr
+    assert "between 1970-01-01 and 9999-12-30" in result.stderr
+
+
+@pytest.mark.parametrize("until", [
+    "2099-12-31T18:00+24:00", "2099-12-31T18:00+99:00", "2099-12-31T18:00-25:00",
+    "2099-12-31T18:00+15:00", "2099-12-31T18:00-12:30", "2099-12-31T18:00+14:00:01",
+    "2099-12-31T18:00+0900:00"])
+def test_waive_until_with_an_absurd_offset_is_refused(in_test: Cli, until: str) -> None:
+    before = fingerprint(in_test.root)
+    result = in_test("waive", PATCH, "--env", "prod", "--test", "cbs::*", "--reason",
+                     "known vendor defect", "--until", until, person="carol")
+    assert result.exit_code == 2, result.output
+    assert fingerprint(in_test.root) == before
+    assert result.stderr.startswith(f"error: --until {until!r}"), result.stderr
+    assert "-12:00 and +14:00" in result.stderr or "is not a date" in result.stderr
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12"])
+def test_the_ends_of_the_range_are_accepted_in_every_zone(zone: str) -> None:
+    latest = parse_until("9999-12-30", zone)
+    assert stamp(latest, millis=False).startswith("9999-12-3")
+    assert stamp(parse_until("9999-12-30T23:59:59-12:00", zone)) == "9999-12-31T11:59:59.000Z"
+    assert stamp(parse_until("1970-01-01T00:00+14:00", zone)) == "1969-12-31T10:00:00.000Z"
+    assert stamp(parse_until("1970-01-01", zone), millis=False).startswith("19")
+    assert parse_until("2099-12-31T18:00+14:00", zone) < parse_until("2099-12-31T18:00-12:00",
+                                                                       zone)
+
+
+@pytest.mark.parametrize("until", ["10000-01-01", "9999-13-01", "2026-02-30", "soon", ""])
+def test_what_is_no_date_says_what_is_expected(until: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_until(until, "UTC")
+    assert caught.value.code == "bad-time"
+    assert "YYYY-MM-DD" in str(caught.value)
+
+
+# --- a patch that depends on itself ------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelled", [PATCH, PATCH.lower()])
+def test_a_patch_that_depends_on_itself_is_refused_at_submit(rg: Cli, inputs: Path,
+                                                             spelled: str) -> None:
+    manifest = write_manifest(inputs, extra=f"depends_on: [CBS-2026-0001, {spelled}]\n")
+    before = fingerprint(rg.root)
+    result = rg("patch", "submit", str(manifest), person="alice")
+    assert result.exit_code == 2, result.output
+    assert fingerprint(rg.root) == before
+    assert result.stderr.startswith(f"error: {manifest}:"), result.stderr
+    assert "depends_on" in result.stderr
+    assert "itself" in result.stderr

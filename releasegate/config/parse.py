@@ -235,7 +235,12 @@ def _must_exist(doc: Document, path: tuple[str | int, ...], kind: str, name: str
 
 def parse_manifest(doc: Document) -> Manifest:
     """A patch manifest from its validated YAML document."""
-    return manifest_from_data(validate(doc, "manifest", error_cls=InputError))
+    manifest = manifest_from_data(validate(doc, "manifest", error_cls=InputError))
+    for i, dependency in enumerate(manifest.depends_on):
+        if dependency.lower() == manifest.id.lower():  # ids are unique regardless of case
+            raise doc.error(("depends_on", i), f"{manifest.id} cannot depend on itself: it "
+                            "could never pass its own gate; remove it from depends_on")
+    return manifest
 
 
 def manifest_from_data(data: Mapping[str, Any]) -> Manifest:
