@@ -17,6 +17,7 @@ from releasegate.actions.common import (
 from releasegate.config.strict_yaml import Document, Path_
 from releasegate.core.errors import InputError, NotFoundError, RuleError, did_you_mean
 from releasegate.core.model import ChecklistItem, ChecklistTemplate, Pipeline
+from releasegate.core.text import check_text, shown_line, text_hint, text_problem
 from releasegate.evidence.artifacts import file_sha256
 from releasegate.ledger.actor import resolve_actor
 from releasegate.ledger.events import PATCHES
@@ -54,6 +55,9 @@ def normalize_answers(template: ChecklistTemplate, raw: Any,
     items = {item.id: item for item in template.items}
     answers: dict[str, dict[str, str]] = {}
     for key, value in raw.items():
+        if isinstance(key, str) and (problem := text_problem(key)) is not None:
+            raise _answer_error(doc, (), f"the key '{shown_line(key)}' {problem}",
+                                line_of=(key,))
         if key not in items:
             raise _answer_error(doc, (key,), f"'{template.id}' has no item '{key}'; its items "
                                 f"are: {', '.join(items)}", hint=did_you_mean(key, items))
@@ -71,6 +75,9 @@ def _normalize_one(item: ChecklistItem, value: Any, doc: Document | None) -> dic
         reason, value = value.get("reason"), value.get("value")
     if not isinstance(value, str) or not value.strip():
         raise _answer_error(doc, (item.id,), "expected a non-empty answer")
+    _check_answer_text(doc, (item.id,), value, multiline=item.type == "text")
+    if isinstance(reason, str):
+        _check_answer_text(doc, (item.id, "reason"), reason, multiline=True)
     value = value.strip()
     if value == "n/a":
         if not item.allow_na:
@@ -89,10 +96,22 @@ def _normalize_one(item: ChecklistItem, value: Any, doc: Document | None) -> dic
     return {"value": value}
 
 
+def _check_answer_text(doc: Document | None, path: Path_, text: str, *,
+                       multiline: bool) -> None:
+    """A text item's answer and an n/a reason may span lines; no answer holds a control
+    character (core.text)."""
+    problem = text_problem(text, multiline=multiline)
+    if problem is not None:
+        raise _answer_error(doc, path, problem, hint=text_hint(text, multiline=multiline))
+
+
 def _answer_error(doc: Document | None, path: Path_, message: str,
-                  hint: str | None = None) -> InputError:
+                  hint: str | None = None, line_of: Path_ | None = None) -> InputError:
     if doc is not None:
-        return doc.error(path, message, hint=hint)
+        error = doc.error(path, message, hint=hint)
+        if line_of is not None:
+            error.line, error.column = doc.line_of(line_of), None
+        return error
     return InputError(message, key=".".join(map(str, path)) or None, hint=hint,
                       code="bad-answer")
 
@@ -109,6 +128,8 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
                    answers: Any,
                    answers_doc: Document | None = None) -> tuple[Recorded, list[str]]:
     """Record a completed checklist for the gate of `env`."""
+    check_text(template, "TEMPLATE")
+    check_text(env, "--env")
 
     def operation(snap: Snapshot) -> Write[Recorded]:
         pipeline = load_pipeline(snap)
@@ -142,6 +163,11 @@ def record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str,
 
     if not files:
         raise InputError("no JUnit files given", code="usage")
+    check_text(env, "--env")
+    for path in files:
+        check_text(path.name, "FILE")
+    if suite is not None:
+        check_text(suite, "--suite")
     suite = check_id("suite name", suite or files[0].stem)
     if job is None:
         with JUnitJob(files) as own:
@@ -205,6 +231,10 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
              reject: bool = False,
              comment: str | None = None) -> tuple[Recorded, list[str]]:
     """Approve or reject the patch for the gate of `env`, in `role`."""
+    check_text(env, "--env")
+    check_text(role, "--role")
+    if comment is not None:
+        check_text(comment, "--comment", multiline=True)
 
     def operation(snap: Snapshot) -> Write[Recorded]:
         pipeline = load_pipeline(snap)
@@ -255,6 +285,10 @@ def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: st
     from releasegate.actions.gate import check_report
     from releasegate.core import clock
 
+    check_text(env, "--env")
+    check_text(pattern, "--test")
+    check_text(reason, "--reason", multiline=True)
+    check_text(until, "--until")
     pattern, reason = pattern.strip(), reason.strip()
     if not pattern or len(pattern) > 500:
         raise InputError("--test must be a glob on 'classname::name' of 1-500 characters",

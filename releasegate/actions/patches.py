@@ -12,7 +12,7 @@ from releasegate.actions.common import append_event, identity_of, load_patch, ut
 from releasegate.config.strict_yaml import load_yaml
 from releasegate.core.errors import RuleError
 from releasegate.core.model import Artifact, Manifest
-from releasegate.core.text import text_in
+from releasegate.core.text import check_text, text_in
 from releasegate.evidence.artifacts import hash_artifacts, read_regular
 from releasegate.ledger.actor import resolve_actor
 from releasegate.ledger.events import PATCHES, event_path, render_event
@@ -43,6 +43,7 @@ def read_manifest(path: Path) -> tuple[Manifest, bytes]:
 def submit_patch(ledger: Ledger, claimed: str | None, manifest_path: Path,
                  artifact_paths: Sequence[Path] = ()) -> Submitted:
     """Register a vendor patch from its manifest and artifacts; the first event."""
+    _check_names(artifact_paths)
     manifest, raw = read_manifest(manifest_path)
     paths = [manifest_path.parent / a for a in manifest.artifacts] + list(artifact_paths)
     digest, artifacts = hash_artifacts(paths)
@@ -95,6 +96,7 @@ def _resubmission(ledger: Ledger, snap: Snapshot, existing: str, manifest: Manif
 def revise_patch(ledger: Ledger, claimed: str | None, patch: str,
                  artifact_paths: Sequence[Path]) -> Submitted:
     """A vendor re-delivery: a new digest, and the patch starts over from the start."""
+    _check_names(artifact_paths)
     digest, artifacts = hash_artifacts(list(artifact_paths))
 
     def operation(snap: Snapshot) -> Write[Submitted]:
@@ -111,6 +113,12 @@ def revise_patch(ledger: Ledger, claimed: str | None, patch: str,
     result, warnings = ledger.transact(operation)
     return Submitted(result.patch, result.digest, result.artifacts, result.recorded,
                      tuple(warnings))
+
+
+def _check_names(artifact_paths: Sequence[Path]) -> None:
+    """An artifact's file name is shown in notices and on the site: one plain line."""
+    for path in artifact_paths:
+        check_text(path.name, "--artifact")
 
 
 def _artifact_data(artifact: Artifact) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class Group(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         as_json = _wants_json(argv)
         try:
+            argv = hoist_global_options(self, argv)
             result = super().main(argv, prog_name or "releasegate", complete_var,
                                   standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
@@ -79,6 +80,56 @@ class Group(click.Group):
         except Exception as exc:  # the boundary: anything unexpected is a bug
             code = _report_bug(exc, as_json)
         sys.exit(code)
+
+
+GLOBAL_OPTIONS = ("--ledger", "--as")
+
+
+def hoist_global_options(group: click.Group, argv: list[str]) -> list[str]:
+    """`--ledger` and `--as` may also follow the command (`signoff ID ... --as dave`):
+    move them, with their values, in front of it, where click reads them.
+
+    The arguments are walked as click would read them, so a value of another option
+    that happens to read `--as` (`--comment --as`) stays where it is, and nothing after
+    `--` (the end of options) is moved."""
+    front: list[str] = []
+    rest: list[str] = []
+    command: click.Command | None = group
+    ctx = click.Context(group)
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg == "--":
+            rest.extend(argv[i - 1:])
+            break
+        name, equals, _ = arg.partition("=")
+        if name in GLOBAL_OPTIONS:
+            if not equals and i == len(argv):
+                raise click.UsageError(f"Option '{arg}' requires an argument.")
+            front += [arg] if equals else [arg, argv[i]]
+            i += 0 if equals else 1
+            continue
+        rest.append(arg)
+        if arg.startswith("-") and arg != "-":
+            if command is not None and _takes_value(command, arg) and i < len(argv):
+                rest.append(argv[i])
+                i += 1
+        elif isinstance(command, click.Group):
+            command = command.get_command(ctx, arg)
+    return front + rest
+
+
+def _takes_value(command: click.Command, arg: str) -> bool:
+    """Whether option `arg` of `command` takes the next argument as its value."""
+    if arg.startswith("--"):
+        name, attached = arg.partition("=")[0], "=" in arg
+    else:  # -o VALUE, or -oVALUE
+        name, attached = arg[:2], len(arg) > 2
+    for param in command.params:
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            return not attached and not param.is_flag and not param.count
+    return False
 
 
 def _wants_json(argv: list[str]) -> bool:

@@ -1,7 +1,8 @@
 """Turn validated YAML documents into the domain: pipeline, checklist templates, manifests.
 
 Schema validation (releasegate.schema) checks shapes; this module checks what a
-schema cannot: that names refer to things that exist, in the right order.
+JSON Schema cannot: that names refer to things that exist, in the right order, that
+names and e-mails are unique, and that the time zone is known.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from releasegate.config.schema import validate
-from releasegate.config.strict_yaml import Document
+from releasegate.config.strict_yaml import Document, Path_, format_path
 from releasegate.core.errors import ConfigError, InputError, did_you_mean
 from releasegate.core.model import (
     ChecklistItem,
@@ -26,7 +27,38 @@ from releasegate.core.model import (
     TestsRule,
 )
 from releasegate.core.subscriptions import Channel, Delivery, Notices, Subscriber
-from releasegate.core.text import ANY_LANGUAGE, Text
+from releasegate.core.text import ANY_LANGUAGE, Text, shown_line, text_hint, text_problem
+
+# The manifest's texts that may span lines (docs/configuration.md, "Control characters");
+# every other text of a manifest, releasegate.yaml or a checklist template is one line.
+MANIFEST_MULTILINE = frozenset({"summary", "business_impact", "downtime", "rollback_plan"})
+
+
+def check_texts(doc: Document, *, multiline: frozenset[str] = frozenset(),
+                cls: type[InputError] = ConfigError) -> None:
+    """Refuse a control character in any key or text of `doc` (core.text says which),
+    at its line and key; only the texts under a top-level key in `multiline` may hold
+    line breaks and tabs. Runs before the schema, so that its message is the one shown."""
+
+    def walk(value: Any, path: Path_) -> None:
+        if isinstance(value, str):
+            lines = bool(path) and path[0] in multiline
+            problem = text_problem(value, multiline=lines)
+            if problem is not None:
+                raise doc.error(path, problem, hint=text_hint(value, multiline=lines),
+                                cls=cls)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and (problem := text_problem(key)) is not None:
+                    # Named by its line, never echoed: the key itself is what is wrong.
+                    raise cls(f"the key '{shown_line(key)}' {problem}", file=doc.source,
+                              line=doc.line_of((*path, key)), key=format_path(path) or None)
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, (*path, i))
+
+    walk(doc.data, ())
 
 
 def as_text(value: Any) -> Text:
@@ -42,6 +74,7 @@ def _opt_text(value: Any) -> Text | None:
 
 def parse_template(doc: Document) -> ChecklistTemplate:
     """A checklist template from its validated YAML document."""
+    check_texts(doc)
     data = validate(doc, "checklist")
     items = []
     seen: set[str] = set()
@@ -50,8 +83,6 @@ def parse_template(doc: Document) -> ChecklistTemplate:
             raise doc.error(("items", i, "id"), f"duplicate item id '{raw['id']}'",
                             cls=ConfigError)
         seen.add(raw["id"])
-        if raw["type"] == "choice" and not raw.get("choices"):
-            raise doc.error(("items", i), "a choice item needs 'choices'", cls=ConfigError)
         items.append(ChecklistItem(
             id=raw["id"], text=as_text(raw["text"]), type=raw["type"],
             required=raw.get("required", True), allow_na=raw.get("allow_na", False),
@@ -69,6 +100,7 @@ def _person_key(raw: Any) -> PersonKey:
 
 def parse_pipeline(doc: Document, templates: Mapping[str, ChecklistTemplate]) -> Pipeline:
     """The pipeline from releasegate.yaml, checked against itself and the templates."""
+    check_texts(doc)
     data = validate(doc, "pipeline")
     people = {pid: Person(id=pid, name=p["name"], email=p.get("email"),
                           keys=tuple(_person_key(k) for k in p.get("keys", ())))
@@ -104,17 +136,9 @@ def _parse_notices(raw: dict[str, Any]) -> Notices:
 
 
 def _check_notices(doc: Document, notices: Notices) -> None:
+    # A channel's own keys (smtp: host and from; webhook: url_env; not both starttls
+    # and tls) are the schema's to check, so that editors see them too.
     at = ("notices",)
-    for name, channel in notices.channels.items():
-        needed = (("host", "from") if channel.type == "smtp" else ("url_env",))
-        for key in needed:
-            value = channel.sender if key == "from" else getattr(channel, key)
-            if not value:
-                raise doc.error((*at, "channels", name), f"a {channel.type} channel needs "
-                                f"'{key}'", cls=ConfigError)
-        if channel.starttls and channel.tls:
-            raise doc.error((*at, "channels", name, "tls"), "choose starttls or tls, not both",
-                            cls=ConfigError)
     for name, subscriber in notices.subscribers.items():
         if subscriber.language not in notices.languages:
             raise doc.error((*at, "subscribers", name, "language"),
@@ -235,6 +259,7 @@ def _must_exist(doc: Document, path: tuple[str | int, ...], kind: str, name: str
 
 def parse_manifest(doc: Document) -> Manifest:
     """A patch manifest from its validated YAML document."""
+    check_texts(doc, multiline=MANIFEST_MULTILINE, cls=InputError)
     manifest = manifest_from_data(validate(doc, "manifest", error_cls=InputError))
     for i, dependency in enumerate(manifest.depends_on):
         if dependency.lower() == manifest.id.lower():  # ids are unique regardless of case
