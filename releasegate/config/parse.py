@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from releasegate.config.schema import validate
-from releasegate.config.strict_yaml import Document
+from releasegate.config.strict_yaml import Document, Path_, format_path
 from releasegate.core.errors import ConfigError, InputError, did_you_mean
 from releasegate.core.model import (
     ChecklistItem,
@@ -27,7 +27,38 @@ from releasegate.core.model import (
     TestsRule,
 )
 from releasegate.core.subscriptions import Channel, Delivery, Notices, Subscriber
-from releasegate.core.text import ANY_LANGUAGE, Text
+from releasegate.core.text import ANY_LANGUAGE, Text, shown_line, text_hint, text_problem
+
+# The manifest's texts that may span lines (docs/configuration.md, "Control characters");
+# every other text of a manifest, releasegate.yaml or a checklist template is one line.
+MANIFEST_MULTILINE = frozenset({"summary", "business_impact", "downtime", "rollback_plan"})
+
+
+def check_texts(doc: Document, *, multiline: frozenset[str] = frozenset(),
+                cls: type[InputError] = ConfigError) -> None:
+    """Refuse a control character in any key or text of `doc` (core.text says which),
+    at its line and key; only the texts under a top-level key in `multiline` may hold
+    line breaks and tabs. Runs before the schema, so that its message is the one shown."""
+
+    def walk(value: Any, path: Path_) -> None:
+        if isinstance(value, str):
+            lines = bool(path) and path[0] in multiline
+            problem = text_problem(value, multiline=lines)
+            if problem is not None:
+                raise doc.error(path, problem, hint=text_hint(value, multiline=lines),
+                                cls=cls)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and (problem := text_problem(key)) is not None:
+                    # Named by its line, never echoed: the key itself is what is wrong.
+                    raise cls(f"the key '{shown_line(key)}' {problem}", file=doc.source,
+                              line=doc.line_of((*path, key)), key=format_path(path) or None)
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, (*path, i))
+
+    walk(doc.data, ())
 
 
 def as_text(value: Any) -> Text:
@@ -43,6 +74,7 @@ def _opt_text(value: Any) -> Text | None:
 
 def parse_template(doc: Document) -> ChecklistTemplate:
     """A checklist template from its validated YAML document."""
+    check_texts(doc)
     data = validate(doc, "checklist")
     items = []
     seen: set[str] = set()
@@ -68,6 +100,7 @@ def _person_key(raw: Any) -> PersonKey:
 
 def parse_pipeline(doc: Document, templates: Mapping[str, ChecklistTemplate]) -> Pipeline:
     """The pipeline from releasegate.yaml, checked against itself and the templates."""
+    check_texts(doc)
     data = validate(doc, "pipeline")
     people = {pid: Person(id=pid, name=p["name"], email=p.get("email"),
                           keys=tuple(_person_key(k) for k in p.get("keys", ())))
@@ -226,6 +259,7 @@ def _must_exist(doc: Document, path: tuple[str | int, ...], kind: str, name: str
 
 def parse_manifest(doc: Document) -> Manifest:
     """A patch manifest from its validated YAML document."""
+    check_texts(doc, multiline=MANIFEST_MULTILINE, cls=InputError)
     manifest = manifest_from_data(validate(doc, "manifest", error_cls=InputError))
     for i, dependency in enumerate(manifest.depends_on):
         if dependency.lower() == manifest.id.lower():  # ids are unique regardless of case
