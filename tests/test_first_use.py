@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner, Result
 
 from releasegate.cli.main import cli, hoist_global_options
-from tests.helpers import PATCH, Cli, fingerprint
+from tests.helpers import PATCH, Cli, edit_pipeline, fingerprint, git
 
 
 def invoke(*argv: str, input: str | None = None, env: dict[str, str] | None = None
@@ -110,3 +112,58 @@ def test_hoisting_moves_only_global_options_with_their_values(argv: list[str],
 def test_hoisting_refuses_a_global_option_without_its_value() -> None:
     with pytest.raises(click.UsageError, match="'--ledger' requires an argument"):
         hoist_global_options(cli, ["patch", "show", "X", "--ledger"])
+
+
+# --- the people example init writes --------------------------------------------------------
+
+
+def uncomment_examples(text: str) -> str:
+    """Each indented comment line (`  # alice: {...}`) with its `# ` taken away, the way
+    a person uncomments an example; the top-level comments that explain stay."""
+    return re.sub(r"(?m)^([ ]+)# ?", r"\1", text)
+
+
+def test_the_people_example_init_writes_loads_once_uncommented(tmp_path: Path) -> None:
+    root = tmp_path / "ledger"
+    assert invoke("init", str(root)).exit_code == 0
+    config = root / "releasegate.yaml"
+    text = config.read_text(encoding="utf-8")
+    uncommented = uncomment_examples(text)
+    assert uncommented != text
+    assert "alice: {name: Alice Wang, email: alice@bank.example}" in uncommented
+    config.write_text(uncommented, encoding="utf-8")
+    git(root, "commit", "-qam", "people from the example")
+    result = invoke("--ledger", str(root), "status")
+    assert result.exit_code == 0, result.output
+    from releasegate.ledger.pipeline import load_pipeline
+    from releasegate.ledger.transaction import Ledger
+
+    pipeline = load_pipeline(Ledger(root).snapshot())
+    assert set(pipeline.people) >= {"alice", "bob"}
+
+
+def test_the_ledger_init_writes_loads_as_it_is(tmp_path: Path) -> None:
+    root = tmp_path / "ledger"
+    assert invoke("init", str(root)).exit_code == 0
+    result = invoke("--ledger", str(root), "status")
+    assert result.exit_code == 0, result.output
+
+
+# --- checklist templates naming roles the pipeline lacks ------------------------------------
+
+
+def test_a_template_naming_a_removed_role_says_how_to_fix_it(ledger_root: Path) -> None:
+    def drop_release_manager(config: dict[str, Any]) -> None:
+        del config["roles"]["release-manager"]
+
+    edit_pipeline(ledger_root, drop_release_manager, "no release managers")
+    before = fingerprint(ledger_root)
+    result = invoke("--ledger", str(ledger_root), "status")
+    assert result.exit_code == 2, result.output
+    assert fingerprint(ledger_root) == before
+    message = result.stderr
+    assert message.startswith("error: checklists/change-readiness.yaml: roles: checklist "
+                              "template 'change-readiness' names role 'release-manager'")
+    assert "add `release-manager: [PERSON, ...]` under roles: in releasegate.yaml" in message
+    assert "or take 'release-manager' out of roles: in checklists/change-readiness.yaml" \
+        in message

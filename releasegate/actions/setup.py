@@ -48,7 +48,6 @@ environments:
         - {{role: business}}
         - {{role: change-manager}}
 
-# Everyone who acts on the ledger; releasegate matches git's user.email to them.
 {people}
 
 rules:
@@ -59,9 +58,15 @@ rules:
 """
 
 NO_PEOPLE = """\
-people: {}
-  # alice: {name: Alice Wang, email: alice@bank.example}
+# Everyone who acts on the ledger; releasegate matches git's user.email to them.
+# Uncomment the examples and make them your people: one a line, each line ending
+# with a comma, all between the braces.
+people: {
+  # alice: {name: Alice Wang, email: alice@bank.example},
+  # bob: {name: Bob Li, email: bob@bank.example},
+}
 
+# Who holds which role, by the ids above: e.g. release-manager: [alice]
 roles:
   release-manager: []
   app-owner: []
@@ -70,6 +75,7 @@ roles:
   change-manager: []"""
 
 EXAMPLE_PEOPLE = """\
+# Everyone who acts on the ledger; releasegate matches git's user.email to them.
 people:
   alice: {name: Alice Wang, email: alice@bank.example}
   bob: {name: Bob Li, email: bob@bank.example}

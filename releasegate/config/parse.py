@@ -204,10 +204,14 @@ def _check_pipeline(doc: Document, pipeline: Pipeline) -> None:
     for template in pipeline.templates.values():
         for role in template.roles:
             if role not in pipeline.roles:
+                file = f"checklists/{template.id}.yaml"
+                close = did_you_mean(role, pipeline.roles)
                 raise ConfigError(f"checklist template '{template.id}' names role '{role}', "
                                   "which releasegate.yaml does not define",
-                                  file=f"checklists/{template.id}.yaml", key="roles",
-                                  hint=did_you_mean(role, pipeline.roles))
+                                  file=file, key="roles",
+                                  hint=(f"{close} " if close else "") + f"add `{role}: "
+                                  "[PERSON, ...]` under roles: in releasegate.yaml, or take "
+                                  f"'{role}' out of roles: in {file}; then commit the change")
 
 
 def _check_timezone(doc: Document, name: str) -> None:
