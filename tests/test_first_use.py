@@ -167,3 +167,121 @@ def test_a_template_naming_a_removed_role_says_how_to_fix_it(ledger_root: Path) 
     assert "add `release-manager: [PERSON, ...]` under roles: in releasegate.yaml" in message
     assert "or take 'release-manager' out of roles: in checklists/change-readiness.yaml" \
         in message
+
+
+# --- the interactive checklist ---------------------------------------------------------------
+
+ENGLISH = {"LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person at the terminal: `checklist fill` prompts instead of asking for --answers."""
+    monkeypatch.setattr("releasegate.cli.evidence.interactive", lambda: True)
+
+
+def fill_at_terminal(rg: Cli, typed: list[str], *extra: str,
+                     env: dict[str, str] | None = None) -> Result:
+    return rg("checklist", "fill", PATCH, "intake", "--env", "dev", *extra, person="alice",
+              input="".join(line + "\n" for line in typed), env=env or ENGLISH)
+
+
+def recorded(rg: Cli) -> dict[str, Any]:
+    event = rg.json("patch", "log", PATCH)[-1]
+    assert event["type"] == "checklist"
+    answers: dict[str, Any] = event["data"]["answers"]
+    return answers
+
+
+@pytest.mark.usefixtures("terminal")
+def test_a_wrong_url_is_asked_again_and_nothing_else_is_lost(submitted: Cli) -> None:
+    result = fill_at_terminal(submitted, ["yes", "yes", "PRB-1187", "itsm/PRB-1187",
+                                          "https://itsm.bank.example/PRB-1187", "low"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("expected an http(s) URL") == 2, result.stderr
+    assert "got 'PRB-1187'" in result.stderr
+    assert result.stdout.count("Link to the problem ticket") == 3
+    assert f"recorded checklist intake for {PATCH} (dev gate)" in result.stdout
+    assert recorded(submitted) == {
+        "version-controlled": {"value": "yes"}, "release-note-read": {"value": "yes"},
+        "problem-ticket": {"value": "https://itsm.bank.example/PRB-1187"},
+        "risk": {"value": "low"}}
+
+
+@pytest.mark.usefixtures("terminal")
+@pytest.mark.parametrize(("typed", "stored"), [
+    (["y", "n"], ("yes", "no")), (["Y", "N"], ("yes", "no")),
+    (["YES", "No"], ("yes", "no")), (["  yes ", "nO"], ("yes", "no"))])
+def test_confirm_items_take_y_and_n(submitted: Cli, typed: list[str],
+                                    stored: tuple[str, str]) -> None:
+    result = fill_at_terminal(submitted, [*typed, "", "low"])
+    assert result.exit_code == 0, result.output
+    answers = recorded(submitted)
+    assert (answers["version-controlled"]["value"],
+            answers["release-note-read"]["value"]) == stored
+    assert "problem-ticket" not in answers  # optional, skipped with Enter
+
+
+@pytest.mark.usefixtures("terminal")
+def test_other_bad_answers_are_asked_again(submitted: Cli) -> None:
+    result = fill_at_terminal(submitted, ["maybe", "y", "", "yes", "", "urgent", "", "HIGH"])
+    assert result.exit_code == 0, result.output
+    assert "'maybe' is not one of 'yes', 'no'" in result.stderr
+    assert "'urgent' is not one of 'low', 'medium', 'high'" in result.stderr
+    answers = recorded(submitted)
+    assert answers["risk"] == {"value": "high"}
+    assert answers["release-note-read"] == {"value": "yes"}
+
+
+@pytest.mark.usefixtures("terminal")
+def test_prompts_follow_lang(submitted: Cli) -> None:
+    result = fill_at_terminal(submitted, ["y", "y", "", "low"], "--lang", "zh-CN")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("补丁接收 (intake)\n")
+    assert "已登记交付版本，并与厂商发布说明一致" in result.stdout
+    assert "（可选，直接回车跳过）" in result.stdout
+    assert "The delivered version" not in result.stdout
+
+
+@pytest.mark.usefixtures("terminal")
+@pytest.mark.parametrize(("env", "chinese"), [
+    ({"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}, True),
+    ({"LANG": "zh_TW.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}, True),
+    ({"LANG": "en_US.UTF-8", "LC_ALL": "zh_CN.UTF-8", "LC_MESSAGES": ""}, True),
+    ({"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": "en_GB.UTF-8"}, False),
+    ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C", "LC_MESSAGES": ""}, False),
+    ({"LANG": "de_DE.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}, False),
+    ({"LANG": "", "LC_ALL": "", "LC_MESSAGES": ""}, False)])
+def test_prompts_follow_the_locale(submitted: Cli, env: dict[str, str], chinese: bool) -> None:
+    result = fill_at_terminal(submitted, ["y", "y", "", "low"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("补丁接收 (intake)\n" if chinese
+                                    else "Patch intake (intake)\n"), result.stdout
+
+
+@pytest.mark.usefixtures("terminal")
+def test_lang_beats_the_locale(submitted: Cli) -> None:
+    result = fill_at_terminal(submitted, ["y", "y", "", "low"], "--lang", "en",
+                              env={"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Patch intake (intake)\n")
+
+
+@pytest.mark.usefixtures("terminal")
+def test_a_wrong_url_in_chinese_is_asked_again_in_chinese(submitted: Cli) -> None:
+    result = fill_at_terminal(submitted, ["是", "y", "y", "PRB-1187",
+                                          "https://itsm.bank.example/PRB-1187", "low"],
+                              "--lang", "zh-CN")
+    assert result.exit_code == 0, result.output
+    assert "'是' 不是 'yes'、'no' 之一" in result.stderr
+    assert "需要 http(s) 链接，收到 'PRB-1187'" in result.stderr
+    assert recorded(submitted)["problem-ticket"] == {
+        "value": "https://itsm.bank.example/PRB-1187"}
+
+
+def test_an_unknown_lang_is_refused(submitted: Cli) -> None:
+    before = fingerprint(submitted.root)
+    result = fill_at_terminal(submitted, [], "--lang", "fr")
+    assert result.exit_code == 2
+    assert "'fr' is not one of 'en', 'zh-CN'" in result.stderr
+    assert fingerprint(submitted.root) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,9 +14,10 @@ from releasegate.cli.output import FORMAT, finish
 from releasegate.core.errors import InputError
 
 if TYPE_CHECKING:
-    from releasegate.core.model import ChecklistTemplate
+    from releasegate.core.model import ChecklistItem, ChecklistTemplate
 
 FILE = click.Path(dir_okay=False, path_type=Path)
+LANGUAGES = ("en", "zh-CN")  # of the prompts
 
 
 def interactive() -> bool:
@@ -35,10 +37,13 @@ def checklist() -> None:
               "being entered).")
 @click.option("--answers", "answers_file", type=FILE,
               help="A YAML map of item id to answer; without it, prompts on a terminal.")
+@click.option("--lang", type=click.Choice(LANGUAGES),
+              help="The language of the prompts (default: the locale's, from LC_ALL, "
+                   "LC_MESSAGES or LANG: zh-CN when it starts with zh, else en).")
 @FORMAT
 @click.pass_obj
 def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Path | None,
-         fmt: str) -> int:
+         lang: str | None, fmt: str) -> int:
     """Complete checklist TEMPLATE for patch ID."""
     from releasegate.actions.evidence import fill_checklist, find_template
 
@@ -50,7 +55,7 @@ def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Pat
         from releasegate.ledger.pipeline import load_pipeline
 
         chosen = find_template(load_pipeline(ledger.snapshot()), template, env)
-        answers = prompt_answers(chosen)
+        answers = prompt_answers(chosen, prompt_language(lang))
     else:
         raise InputError("no answers given and no terminal to ask on", code="usage",
                          hint="pass --answers FILE (a YAML map of item id to answer)")
@@ -69,33 +74,100 @@ def _read_answers(path: Path) -> tuple[Any, Any]:
     return doc.data, doc
 
 
-def prompt_answers(template: ChecklistTemplate) -> dict[str, Any]:
-    """Ask item by item; the core checks the answers as it would a file's."""
+# What the prompts say around the template's own texts, per language.
+_PHRASES = {
+    "en": {"optional": " (optional, Enter to skip)", "why": "  why does it not apply?",
+           "needed": "{item}: an answer is needed", "one_of": "{value!r} is not one of {options}",
+           "url": "{item}: expected an http(s) URL; got {value!r}", "and": ", "},
+    "zh-CN": {"optional": "（可选，直接回车跳过）", "why": "  为何不适用？",
+              "needed": "{item}：此项必须回答", "one_of": "{value!r} 不是 {options} 之一",
+              "url": "{item}：需要 http(s) 链接，收到 {value!r}", "and": "、"},
+}
+_YES_NO = {"y": "yes", "yes": "yes", "n": "no", "no": "no", "n/a": "n/a"}
+
+
+def prompt_language(chosen: str | None = None) -> str:
+    """`chosen` (--lang), else the locale's: zh-CN when it starts with zh, else en."""
+    if chosen:
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # the first one set decides
+        value = os.environ.get(name)
+        if value:
+            return "zh-CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def prompt_answers(template: ChecklistTemplate, lang: str = "en") -> dict[str, Any]:
+    """Ask item by item in `lang`; a wrong answer is asked again, the others are kept.
+    Each answer is checked as the core checks a file's."""
     from releasegate.core.text import text_in
 
-    click.echo(f"{text_in(template.title)} ({template.id})")
+    click.echo(f"{text_in(template.title, lang)} ({template.id})")
     answers: dict[str, Any] = {}
     for item in template.items:
-        label = text_in(item.text)
-        optional = "" if item.required else " (optional, Enter to skip)"
-        if item.type == "confirm":
-            options = ["yes", "no"] + (["n/a"] if item.allow_na else [])
-            value = click.prompt(f"{label}{optional}", type=click.Choice(options),
-                                 default="" if not item.required else None,
-                                 show_default=False)
-        elif item.type == "choice":
-            value = click.prompt(f"{label}{optional}", type=click.Choice(list(item.choices)),
-                                 default="" if not item.required else None,
-                                 show_default=False)
-        else:
-            value = click.prompt(f"{label}{optional}", default="" if not item.required else None,
-                                 show_default=False)
+        value = _ask(template, item, lang)
         if value == "n/a":
-            reason = click.prompt("  why does it not apply?")
+            reason = click.prompt(_PHRASES[lang]["why"])
             answers[item.id] = {"value": "n/a", "reason": reason}
-        elif value != "":
+        elif value:
             answers[item.id] = value
     return answers
+
+
+def _ask(template: ChecklistTemplate, item: ChecklistItem, lang: str) -> str:
+    """One item's answer ("" for an optional item skipped), asked until it is valid."""
+    from releasegate.core.text import text_in
+
+    phrases = _PHRASES[lang]
+    label = text_in(item.text, lang) + ("" if item.required else phrases["optional"])
+    na = ["n/a"] if item.allow_na else []
+    if item.type == "confirm":
+        label += f" ({'/'.join(['y', 'n', *na])})"
+    elif item.type == "choice":
+        label += f" ({', '.join([*item.choices, *na])})"
+    while True:
+        value = click.prompt(label, default="", show_default=False).strip()
+        problem = _problem(template, item, value, lang)
+        if problem is None:
+            return _canonical(item, value)
+        click.echo(problem, err=True)
+
+
+def _problem(template: ChecklistTemplate, item: ChecklistItem, value: str,
+             lang: str) -> str | None:
+    """What is wrong with `value` as the answer to `item`, in `lang`; None if nothing."""
+    from dataclasses import replace
+
+    from releasegate.actions.evidence import normalize_answers
+
+    phrases = _PHRASES[lang]
+    if not value:
+        return None if not item.required else phrases["needed"].format(item=item.id)
+    canonical = _canonical(item, value)
+    options = ["yes", "no"] if item.type == "confirm" else list(item.choices)
+    options += ["n/a"] if item.allow_na else []
+    if item.type in ("confirm", "choice") and canonical not in options:
+        return phrases["one_of"].format(
+            value=value, options=phrases["and"].join(repr(o) for o in options))
+    if canonical == "n/a" and item.allow_na:
+        return None  # the reason is asked next
+    try:
+        normalize_answers(replace(template, items=(item,)), {item.id: canonical})
+    except InputError as exc:
+        if item.type == "url":
+            return phrases["url"].format(item=item.id, value=value)
+        return f"{item.id}: {exc.message}"
+    return None
+
+
+def _canonical(item: ChecklistItem, value: str) -> str:
+    """`y`, `YES`, `No` as yes and no; a choice in any case as the choice."""
+    if item.type == "confirm":
+        return _YES_NO.get(value.lower(), value)
+    if item.type == "choice" and value not in item.choices:
+        folded = [c for c in item.choices if c.casefold() == value.casefold()]
+        return folded[0] if len(folded) == 1 else value
+    return "n/a" if value.lower() == "n/a" else value
 
 
 @click.group("tests")
