@@ -100,6 +100,14 @@ class RuleError(InputError):
     code = "refused"
 
 
+class VerificationError(ReleasegateError):
+    """What releasegate holds does not verify (a rewritten history): exit 1, as an
+    audit that found problems; a person must look before anything goes on."""
+
+    exit_status = EXIT_GATE_CLOSED
+    code = "unverified"
+
+
 class TransientError(ReleasegateError):
     exit_status = EXIT_TRANSIENT
     code = "transient"

@@ -23,6 +23,7 @@ from releasegate.core.errors import (
     UsageError,
 )
 from releasegate.ledger.courtesy import CourtesyCopy
+from releasegate.ledger.history import LOCAL, REMOTE, History
 from releasegate.ledger.lock import CloneLock
 from releasegate.ledger.pipeline import CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
@@ -70,6 +71,8 @@ class Ledger:
         self.root = root
         self.store = GitStore(root)
         self.courtesy = CourtesyCopy(self.store)
+        self.history = History(self.store)
+        self.accept_rewrite = False  # `verify --accept-rewrite`, after a person checked
         self._ref: str | None = None
         self._repaired = False
 
@@ -114,6 +117,7 @@ class Ledger:
             head, self._ref = self.store.head_and_branch()  # None: detached, read-only
         else:
             head = self.store.resolve(self._ref)
+        self.history.check(LOCAL, head, accept=self.accept_rewrite)
         snap = Snapshot(self.store, head)
         if not self._repaired:
             self._repaired = True
@@ -234,6 +238,7 @@ class Ledger:
         rebased: rebasing would give two events one sequence number and break the chain.
         """
         theirs = self.store.fetch(upstream.remote, upstream.merge)
+        self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
         ours = self.store.resolve(self.ref)
         if theirs is None or theirs == ours:
             return Pulled(theirs)
@@ -245,6 +250,7 @@ class Ledger:
         if not self.store.compare_and_swap(self.ref, theirs, ours, "releasegate: sync"):
             raise ContentionError("the ledger moved while syncing; nothing was recorded",
                                   hint="retry the command")
+        self.history.remember(LOCAL, theirs)
         added = self.store.added_paths(ours, theirs)
         if self.store.is_unborn_checkout() or ours is None:
             return Pulled(theirs, added, dropped)
