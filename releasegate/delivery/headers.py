@@ -1,9 +1,12 @@
 """Mail header fields from ledger text: cleaned, encoded and folded here, for every header.
 
 A patch title or a person's name is text anyone with write access to the ledger chose.
-`header_text` drops what must never reach a header (C0 and C1 controls, DEL, the bidi
-embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069) and turns line
-breaks and tabs into spaces, so a title holding "\\r\\nBcc: ..." stays one Subject.
+`header_text` makes it one line the way every output of releasegate does
+(`core.text.shown_line`): line breaks and tabs become a space, and each character that
+input refuses (C0 and C1 controls, DEL, the bidi embeddings, overrides and isolates
+U+202A-U+202E and U+2066-U+2069, lone surrogates, noncharacters) a visible escape such
+as `\\x1b`; so a title holding "\\r\\nBcc: ..." stays one Subject and no terminal escape
+reaches a mail reader.
 
 The field is then encoded and folded here rather than by the `email` package, whose
 folder (CPython 3.11) doubles a space before an encoded word at a fold and drops one
@@ -28,13 +31,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from releasegate.core.text import shown_line
+
 LINE = 78  # characters per header line (RFC 5322 asks for at most 78)
 WORD = 75  # characters per encoded word (RFC 2047)
 NAME_CHARS = 200  # a display name longer than this is cut
 
-_DROPPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f"
-                      "\u202a-\u202e\u2066-\u2069]")
-_SPACES = re.compile("[\t\n\r\x85\u2028\u2029 ]+")
+_SPACES = re.compile(" {2,}")
 _PLAIN = re.compile(r"[!-~]+")  # printable ASCII, no space
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
 _ADDR_SPEC = re.compile(r"[^\s<>()\[\],;:\\\"@]+@[^\s<>()\[\],;:\\\"@]+")
@@ -44,9 +47,10 @@ _SUFFIX = "?="
 
 
 def header_text(value: str) -> str:
-    """`value` as one line fit for a header: controls and bidi overrides dropped, line
-    breaks and tabs turned into spaces, runs of spaces made one, no space at the ends."""
-    return _SPACES.sub(" ", _DROPPED.sub("", value)).strip(" ")
+    """`value` as one line fit for a header: `shown_line` (controls and bidi overrides
+    as visible escapes, line breaks and tabs as spaces), runs of spaces made one, no
+    space at the ends."""
+    return _SPACES.sub(" ", shown_line(value)).strip(" ")
 
 
 def set_text(message: EmailMessage, name: str, value: str) -> None:
