@@ -41,7 +41,7 @@ COMMAND_MODULES = {
     "init": "setup", "demo": "setup", "schema": "setup", "sync": "setup", "patch": "patch",
     "checklist": "evidence", "tests": "evidence", "signoff": "evidence", "waive": "evidence",
     "check": "gate", "promote": "gate", "status": "views", "notice": "notices",
-    "notify": "notices", "publish": "publish",
+    "notify": "notices", "publish": "publish", "verify-artifact": "verify",
 }
 
 
