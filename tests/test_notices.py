@@ -249,7 +249,7 @@ def test_html_escapes_manifest_texts(rg: Cli, inputs: Path) -> None:
 def test_markdown_keeps_manifest_texts_from_becoming_markup(rg: Cli, inputs: Path) -> None:
     submit(rg, inputs, HOSTILE)
     text = notice(rg, PATCH, "--lang", "en")
-    assert text.startswith("# \\<script>alert(1)</script> Fix & go\n")
+    assert text.startswith("# \\<script>alert(1)\\</script> Fix & go\n")  # no live HTML
     assert ("\n\\# not a heading\n\\- not a list\n1\\. not a list either\n\\> not a quote\n"
             in text)
     plain = notice(rg, PATCH, "--lang", "en", "--format", "text")

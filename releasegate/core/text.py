@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 # A text given once, or per language ({"en": ..., "zh-CN": ...}).
 Text = Mapping[str, str]
@@ -160,3 +160,9 @@ def shown_line(text: str) -> str:
     if _IN_LINE.search(text) is None:
         return text
     return _IN_TEXT.sub(_visible, _BREAKS.sub(" ", text))
+
+
+def escape_refused(text: str, escape: Callable[[str], str]) -> str:
+    """`text` with each character a multi-line text may not hold replaced by
+    `escape(char)`: for formats with escapes of their own, such as JSON's `\\u001b`."""
+    return _IN_TEXT.sub(lambda found: escape(found.group()), text)

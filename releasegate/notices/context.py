@@ -4,20 +4,25 @@
 report into plain values: every fixed phrase from the catalogue, every manifest text
 in the reader's language (or the other one, marked), every time in the pipeline's
 time zone. Templates only arrange these values. Pure: no git, files or clock.
+
+Every value is display text: a ledger written before releasegate refused control
+characters may hold them, so each character input would refuse is shown as a visible
+escape (`\x1b`), and a line break in a one-line value becomes a space
+(`core.text.shown_line`); only the multi-line texts (`MULTILINE`) keep theirs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Any, Protocol, TypeVar
 
 from releasegate.core.clock import parse_stamp
 from releasegate.core.errors import InputError, RuleError
 from releasegate.core.model import Pipeline, Verdict
 from releasegate.core.regression import Comparison
 from releasegate.core.state import PatchState, TestRecording
-from releasegate.core.text import ANY_LANGUAGE, Text
+from releasegate.core.text import ANY_LANGUAGE, Text, shown_line, shown_text
 from releasegate.notices import AUDIENCES, KINDS, LANGUAGES
 from releasegate.notices.catalogue import (
     env_name,
@@ -114,6 +119,32 @@ class NoticeContext:
     technical: Technical | None
 
 
+# The values that are multi-line texts (the manifest's summary and business impact,
+# downtime and rollback plan); every other value is shown on one line.
+MULTILINE = frozenset({"what", "downtime", "rollback"})
+Shown = TypeVar("Shown")
+
+
+def shown_values(value: Shown, multiline: frozenset[str] = MULTILINE) -> Shown:
+    """`value` (a string, a tuple of them, or a frozen dataclass of those) with every
+    string made display text: `shown_text` for the fields named in `multiline`,
+    `shown_line` for every other."""
+    shown: Shown = _shown(value, multiline, False)
+    return shown
+
+
+def _shown(value: Any, multiline: frozenset[str], lines: bool) -> Any:
+    if isinstance(value, str):
+        return shown_text(value) if lines else shown_line(value)
+    if isinstance(value, tuple):
+        return tuple(_shown(item, multiline, lines) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _shown(getattr(value, f.name), multiline,
+                                                f.name in multiline)
+                                 for f in fields(value)})
+    return value
+
+
 def localized(text: Text | None, lang: str) -> str | None:
     """`text` in `lang`; else the text given without a language, as is; else another
     language's text behind a marker saying which. None when nothing is given."""
@@ -161,12 +192,12 @@ def build_context(pipeline: Pipeline, state: PatchState, report: Report | None, 
     check_choices(audience, lang, kind)
     check_kind(pipeline, state, kind)
     m = state.manifest
-    title = localized(m.title, lang) or state.id
+    title = shown_line(localized(m.title, lang) or state.id)
     status = phrase(lang, f"status.{kind}")
     what = tuple(t for t in (localized(m.summary, lang), localized(m.business_impact, lang))
                  if t)
     footer = (phrase(lang, "footer.sender", sender=sender),) if sender else ()
-    return NoticeContext(
+    return shown_values(NoticeContext(
         patch=state.id, kind=kind, audience=audience, lang=lang,
         subject=phrase(lang, f"subject.{kind}", patch=state.id, title=" ".join(title.split())),
         title=title, lead=phrase(lang, "lead", status=status, system=m.system, patch=state.id),
@@ -181,7 +212,7 @@ def build_context(pipeline: Pipeline, state: PatchState, report: Report | None, 
                  or phrase(lang, "contact.default")),
         footer=(*footer, phrase(lang, "footer.generated")),
         technical=(_technical(pipeline, state, report, kind, lang)
-                   if audience == "technical" else None))
+                   if audience == "technical" else None)))
 
 
 def _when(pipeline: Pipeline, state: PatchState, kind: str, lang: str) -> str:

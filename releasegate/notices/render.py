@@ -3,7 +3,10 @@
 The templates ship in the package (`releasegate/notices/templates/`); a ledger
 overrides any of them by committing `templates/<same name>`, read from the committed
 snapshot, never the working tree. Undefined values fail (StrictUndefined), HTML is
-autoescaped, and markdown values are escaped where they start a line.
+autoescaped, and every markdown value is escaped so that it reads as text: no HTML,
+link, image, code span or emphasis can start in it, nor a heading, list or quote
+where it starts a line. Whatever the templates make, the output holds no control
+character (`tidy`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from releasegate.core.errors import InputError
 from releasegate.core.model import Pipeline
 from releasegate.core.state import PatchState
+from releasegate.core.text import shown_text
 from releasegate.notices.catalogue import phrase
 from releasegate.notices.context import Report, build_context
 
@@ -69,7 +73,8 @@ def render_notice(snap: Snapshot | None, pipeline: Pipeline, state: PatchState,
     return RenderedNotice(
         patch=notice.patch, kind=kind, audience=audience, lang=lang, subject=notice.subject,
         text=tidy(templates.render("text", f"{audience}.txt.j2", values)),
-        markdown=tidy(templates.render("md", f"{audience}.md.j2", values)),
+        markdown=tidy(templates.render("md", f"{audience}.md.j2",
+                                       {**values, "t": translator(lang, markdown=True)})),
         html=tidy(page), html_fragment=fragment)
 
 
@@ -111,6 +116,8 @@ class NoticeTemplates:
                 autoescape=fmt == "html", trim_blocks=True, lstrip_blocks=True,
                 keep_trailing_newline=True, finalize=markdown_safe if fmt == "md" else None)
             env.filters["underline"] = underline
+            if fmt == "md":
+                env.filters["code"] = markdown_code
             self.environments[fmt] = env
         return self.environments[fmt]
 
@@ -165,11 +172,19 @@ def _decode(raw: bytes, path: str) -> str:
                          hint="save the template as UTF-8 and commit it") from None
 
 
-def translator(lang: str) -> Callable[..., str]:
+def translator(lang: str, *, markdown: bool = False) -> Callable[..., str]:
+    """`t(key, **values)` for templates: the phrase `key` in `lang` with its values. For
+    markdown each value is escaped (a `Markdown` one is kept as made) and the phrase
+    comes back as `Markdown`, so that the template's finalize leaves it alone."""
+
     def t(key: str, **values: object) -> str:
         import jinja2
 
         try:
+            if markdown:
+                return Markdown(markdown_block_safe(phrase(lang, key, **{
+                    name: value if isinstance(value, Markdown) else markdown_inline(value)
+                    for name, value in values.items()})))
             return phrase(lang, key, **values)
         except (KeyError, IndexError):
             raise jinja2.UndefinedError(f"the {lang} catalogue has no phrase '{key}' taking "
@@ -187,18 +202,75 @@ _MARKDOWN_LINE_START = re.compile(
     r"|([>|<\[]))", re.MULTILINE)
 
 
-def markdown_safe(value: Any) -> Any:
-    """A value that cannot turn into markdown structure where it starts a line: leading
+class Markdown(str):
+    """Markdown a template made on purpose (a code span, a phrase whose values are
+    escaped already): `markdown_safe` keeps it as it is."""
+
+
+# What starts markup inside a line in CommonMark (and GFM's tables and strikethrough):
+# a backslash escape, code span, HTML tag or autolink, link or image, table cell, heading
+# closer, an entity reference; and a run of * or _ that can open emphasis (below).
+_MARKDOWN_INLINE = re.compile(r"[\\`<\[\]|~#]|&(?=#?[0-9A-Za-z]+;)|\*+|_+")
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _kind_of(char: str) -> str:
+    """CommonMark's classes for flanking: whitespace, punctuation or other."""
+    if not char or char.isspace():
+        return "space"
+    if char in _PUNCTUATION or unicodedata.category(char).startswith(("P", "S")):
+        return "punctuation"
+    return "other"
+
+
+def markdown_inline(value: Any) -> str:
+    """`value` as text with every character that would start inline markup escaped. A
+    run of * or _ is escaped only when it could open emphasis (left-flanking; for _ not
+    inside a word), so `test_fee_cross` and `regression*` stay as written. The value's
+    edges count as spaces, since the template's text around them is not known here."""
+    text = str(value)
+
+    def escape(match: re.Match[str]) -> str:
+        run = match.group()
+        if run[0] not in "*_":
+            return "\\" + run
+        before = _kind_of(text[match.start() - 1] if match.start() else "")
+        after = _kind_of(text[match.end()] if match.end() < len(text) else "")
+        left = after != "space" and (after != "punctuation" or before != "other")
+        right = before != "space" and (before != "punctuation" or after != "other")
+        opens = left and (run[0] == "*" or not right or before == "punctuation")
+        return "".join("\\" + c for c in run) if opens else run
+
+    return _MARKDOWN_INLINE.sub(escape, text)
+
+
+def markdown_block_safe(text: str) -> str:
+    """`text` that cannot turn into markdown structure where a line starts: leading
     blanks go, and the character that would start a block is backslash-escaped."""
-    if not isinstance(value, str):
-        return value
 
     def escape(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             return f"{match.group(1)}\\{match.group(2)}"
         return "\\" + match.group(0)
 
-    return _MARKDOWN_LINE_START.sub(escape, re.sub(r"^[ \t]+", "", value, flags=re.MULTILINE))
+    return _MARKDOWN_LINE_START.sub(escape, re.sub(r"^[ \t]+", "", text, flags=re.MULTILINE))
+
+
+def markdown_safe(value: Any) -> Any:
+    """The markdown templates' finalize: a string value reads as text, inline and where
+    a line starts; `Markdown` made on purpose is kept."""
+    if not isinstance(value, str) or isinstance(value, Markdown):
+        return value
+    return markdown_block_safe(markdown_inline(value))
+
+
+def markdown_code(value: Any) -> Markdown:
+    """`value` as a markdown code span, whatever it holds: fenced by more backticks than
+    it has in a row, on one line (a code span shows its content literally)."""
+    text = " ".join(str(value).split("\n"))
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markdown(f"{fence}{pad}{text}{pad}{fence}")
 
 
 def display_width(text: str) -> int:
@@ -213,8 +285,9 @@ def underline(text: str, rule: str = "-") -> str:
 
 
 def tidy(text: str) -> str:
-    """Without trailing spaces and runs of blank lines, ending in one newline."""
-    lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+    """Without trailing spaces and runs of blank lines, ending in one newline, and with a
+    visible escape for any control character the values brought (`shown_text`)."""
+    lines = [line.rstrip() for line in shown_text(text).strip("\n").split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 

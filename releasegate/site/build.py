@@ -4,7 +4,9 @@ Each publish compiles every template once: the site's own (shipped in the packag
 `releasegate/site/templates/`) and the notices' (which a ledger may override). Pages
 are HTML-escaped throughout; a notice's body arrives already escaped by its template.
 Every link is relative to the page it is on, so the site opens from disk as well as
-from a web server.
+from a web server. No page, feed or board.json carries a control character a ledger
+may hold: pages and feeds show it as a visible escape (`\x1b`), board.json as a JSON
+escape, so that its data stay exact.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from releasegate import __version__
 from releasegate.core.model import Pipeline
 from releasegate.core.state import PatchState
+from releasegate.core.text import escape_refused
 from releasegate.notices.catalogue import phrase
 from releasegate.notices.context import NoticeContext, Report
 from releasegate.site.feeds import Feed, FeedEntry, build_feed
@@ -198,9 +201,18 @@ def site_files(renderer: SiteRenderer, board: Board, pages: dict[tuple[str, str]
         files.update(_language_files(renderer, board, pages, lang, ledger_id))
         files.update({patch_path(s.id, lang, renderer.languages): pages[(s.id, lang)].html
                       for s in states})
-    doc = json.dumps(board_json(board), ensure_ascii=False, indent=2)
+    doc = escape_refused(json.dumps(board_json(board), ensure_ascii=False, indent=2),
+                         json_escape)
     files["board.json"] = doc.encode("utf-8") + b"\n"
     return files
+
+
+def json_escape(char: str) -> str:
+    """`char` as a JSON string escape: `\u001b`, or a surrogate pair beyond the BMP."""
+    if ord(char) < 0x10000:
+        return f"\\u{ord(char):04x}"
+    pair = char.encode("utf-16-be")
+    return "".join(f"\\u{int.from_bytes(pair[i:i + 2], 'big'):04x}" for i in (0, 2))
 
 
 def _language_files(renderer: SiteRenderer, board: Board,
@@ -267,10 +279,13 @@ def renderer_fingerprint() -> str:
 
     digest = hashlib.sha256(__version__.encode())
     for package in ("releasegate.site", "releasegate.notices"):
-        for folder in ("templates", "static"):
-            base = resources.files(package) / folder
+        for folder in ("templates", "static", ""):
+            base = resources.files(package) / folder if folder else resources.files(package)
             if base.is_dir():
                 for item in sorted(base.iterdir(), key=lambda i: i.name):
-                    digest.update(item.name.encode() + b"\0" + item.read_bytes())
+                    if item.is_file() and (folder or item.name.endswith(".py")):
+                        digest.update(item.name.encode() + b"\0" + item.read_bytes())
+    # How values are made display text decides every page too.
+    digest.update((resources.files("releasegate.core") / "text.py").read_bytes())
     digest.update(json.dumps(PHRASES, sort_keys=True).encode())
     return digest.hexdigest()

@@ -1,6 +1,8 @@
 """Atom 1.0 feeds of the notices: one of every system, and one per system.
 
-Built with ElementTree from values releasegate holds (nothing untrusted is parsed).
+Built with ElementTree from values releasegate holds (nothing untrusted is parsed);
+a character XML 1.0 forbids, or any other control character, is written as a visible
+escape (`\x1b`), so that every feed stays well-formed.
 Ids are UUID URNs derived from the ledger's first commit, so they stay the same
 from one publish to the next and differ between ledgers; times are the events'
 own, so an unchanged ledger gives byte-identical feeds. Links are relative to the
@@ -13,6 +15,8 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from releasegate.core.text import shown_line, shown_text
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -76,16 +80,16 @@ def _entry(root: ET.Element, entry: FeedEntry, lang: str, ledger_id: str) -> Non
     _text(node, "updated", entry.updated)
     _text(node, "published", entry.published)
     _link(node, "alternate", entry.href, "text/html")
-    ET.SubElement(node, "category", {"term": entry.system})
+    ET.SubElement(node, "category", {"term": shown_line(entry.system)})
     content = _text(node, "content", entry.html)
     content.set("type", "html")
 
 
 def _text(parent: ET.Element, tag: str, value: str) -> ET.Element:
     node = ET.SubElement(parent, tag)
-    node.text = value
+    node.text = shown_text(value)
     return node
 
 
 def _link(parent: ET.Element, rel: str, href: str, media: str) -> None:
-    ET.SubElement(parent, "link", {"rel": rel, "type": media, "href": href})
+    ET.SubElement(parent, "link", {"rel": rel, "type": media, "href": shown_line(href)})

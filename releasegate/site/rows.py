@@ -2,7 +2,8 @@
 
 Pure: patch states, the pipeline and the board in; frozen rows out. Times are shown
 in the pipeline's time zone; every list is sorted, so the same ledger always gives
-the same pages.
+the same pages. Every value is one line of display text (`shown_values`): a control
+character an old ledger holds is shown as a visible escape.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from releasegate.core.clock import parse_stamp
 from releasegate.core.model import Condition, Pipeline
 from releasegate.core.state import PatchState
 from releasegate.notices.catalogue import env_name, phrase
-from releasegate.notices.context import localized
+from releasegate.notices.context import localized, shown_values
+
+ONE_LINE: frozenset[str] = frozenset()  # no value of a row spans lines
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,8 @@ def env_label(lang: str, env: str | None) -> str:
 def index_rows(pipeline: Pipeline, states: list[PatchState], kinds: dict[str, str],
                lang: str) -> list[Row]:
     """Every patch's notice, the latest change first."""
-    rows = sorted((_row(pipeline, state, kinds[state.id], lang) for state in states),
-                  key=lambda r: r.patch)
+    rows = sorted((shown_values(_row(pipeline, state, kinds[state.id], lang), ONE_LINE)
+                   for state in states), key=lambda r: r.patch)
     return sorted(rows, key=lambda r: parse_stamp(r.updated), reverse=True)
 
 
@@ -122,7 +125,8 @@ def columns(board: Board, lang: str) -> list[Column]:
             since = state.entered[state.env].at
             found[state.env].append(Holding(state.id, title_of(state, lang), state.digest,
                                             since, local_time(pipeline, since)))
-    return [Column(name, env_name(lang, name), tuple(found[name])) for name in found]
+    return [shown_values(Column(name, env_name(lang, name), tuple(found[name])), ONE_LINE)
+            for name in found]
 
 
 def on_the_way(board: Board, lang: str) -> list[OnTheWay]:
@@ -130,7 +134,7 @@ def on_the_way(board: Board, lang: str) -> list[OnTheWay]:
     pipeline = board.pipeline
     views = [v for v in board.patches if pipeline.following(v.state.env) is not None]
     views.sort(key=lambda v: (-pipeline.index(v.state.env), v.state.id))
-    return [_on_the_way(pipeline, view, lang) for view in views]
+    return [shown_values(_on_the_way(pipeline, view, lang), ONE_LINE) for view in views]
 
 
 def _on_the_way(pipeline: Pipeline, view: PatchView, lang: str) -> OnTheWay:
