@@ -220,8 +220,13 @@ def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, sui
 
     recorded, warnings = ledger.transact(operation)
     if counts["tests"] - counts["skipped"] <= 0:
+        from releasegate.core.gates.tests import conditions_counting
+
+        failing = conditions_counting(load_pipeline(ledger.snapshot()), env, suite)
         warnings.append(f"{suite}: nothing executed ({counts['tests']} tests, "
-                        f"{counts['skipped']} skipped); the tests condition will fail")
+                        f"{counts['skipped']} skipped); "
+                        + (f"{failing} will fail" if failing
+                           else "no gate's tests condition counts this suite"))
     return recorded, warnings
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from typing import Any
 
 from releasegate.actions.common import (
     cached_state,
@@ -15,8 +16,8 @@ from releasegate.core import clock
 from releasegate.core.errors import NotFoundError, RuleError, did_you_mean
 from releasegate.core.gates.evaluate import evaluate_gate
 from releasegate.core.gates.gate_context import GateContext
-from releasegate.core.gates.tests import matches
-from releasegate.core.model import Pipeline, Verdict
+from releasegate.core.gates.tests import failing_tests, matches
+from releasegate.core.model import Condition, Pipeline, Verdict
 from releasegate.core.regression import Comparison, SuiteResults, compare
 from releasegate.core.state import PatchState
 from releasegate.ledger.events import PATCHES
@@ -53,30 +54,57 @@ def dependencies_of(ledger: Ledger, snap: Snapshot,
     return found
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """The per-test results a gate's tests conditions were evaluated with: `results`
+    by (env, suite), and which of them the rules compare with a baseline (the others
+    are loaded only to name their failing tests, without looking for a baseline)."""
+
+    results: dict[tuple[str, str], SuiteResults]
+    compared: frozenset[tuple[str, str]]
+
+
 def gate_results(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchState,
-                 target: str, now: datetime) -> dict[tuple[str, str], SuiteResults]:
-    """Per-test outcomes and baselines for the suites the gate's rules must compare."""
+                 target: str, now: datetime) -> Loaded:
+    """Per-test outcomes and baselines for the suites the gate's rules must compare,
+    and the outcomes alone of the other counted runs that have failures (a run with
+    none is evaluated from its counts: nothing more is read)."""
     from releasegate.core.gates import tests
-    from releasegate.evidence.baselines import suite_results
+    from releasegate.evidence.baselines import results_against, suite_results
 
     ctx = GateContext(pipeline, state, pipeline.environment(target), now=now)
-    results = {}
+    results: dict[tuple[str, str], SuiteResults] = {}
+    compared: set[tuple[str, str]] = set()
     for rule in ctx.target.gate.tests:
-        if tests.needs_outcomes(ctx, rule):
-            for recording in tests.counted_recordings(ctx, rule):
-                results[(recording.env, recording.suite)] = suite_results(
-                    ledger, snap, state, recording)
-    return results
+        compares = tests.needs_outcomes(ctx, rule)
+        for recording in tests.counted_recordings(ctx, rule):
+            key = (recording.env, recording.suite)
+            if compares and key not in compared:
+                results[key] = suite_results(ledger, snap, state, recording)
+                compared.add(key)
+            elif key not in results and tests.has_failures(recording):
+                results[key] = results_against(snap, state, recording, None)
+    return Loaded(results, frozenset(compared))
+
+
+def already_in(pipeline: Pipeline, state: PatchState, to: str | None) -> Verdict | None:
+    """When the patch's current digest is already in `to`: the verdict saying so (one
+    passing row; `check` and `promote` of a re-run job then go on). Else None."""
+    if to is None or state.env != check_env(pipeline, to, "--to"):
+        return None
+    return Verdict(state.id, state.env, to, state.digest, (
+        Condition("order", "order", "pass",
+                  f"already in {to} with this digest; nothing to check or promote"),))
 
 
 def _evaluate(ledger: Ledger, snap: Snapshot, state: PatchState,
-              target: str) -> tuple[Verdict, dict[tuple[str, str], SuiteResults]]:
+              target: str) -> tuple[Verdict, Loaded]:
     pipeline = load_pipeline(snap)
     now = clock.now()
-    results = gate_results(ledger, snap, pipeline, state, target, now)
+    loaded = gate_results(ledger, snap, pipeline, state, target, now)
     verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
-                            results, now)
-    return verdict, results
+                            loaded.results, now)
+    return verdict, loaded
 
 
 def verdict_for(ledger: Ledger, snap: Snapshot, state: PatchState, target: str) -> Verdict:
@@ -96,27 +124,75 @@ def check_gate(ledger: Ledger, patch: str, to: str | None = None) -> tuple[Verdi
 
 
 @dataclass(frozen=True)
+class FailingTest:
+    """A failed or errored test of a run the gate counted."""
+
+    env: str
+    suite: str
+    test: str  # "classname::name", as `waive --test` takes it
+    outcome: str  # failed | error
+
+    def to_dict(self) -> dict[str, str]:
+        return {"env": self.env, "suite": self.suite, "test": self.test,
+                "outcome": self.outcome}
+
+
+@dataclass(frozen=True)
+class SuiteDiff(Comparison):
+    """A suite's comparison with its baseline, with the run's failing tests named
+    whether or not there is a baseline to classify them against."""
+
+    failing: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = super().to_dict()
+        doc["failing"] = list(self.failing)
+        doc["messages"] = {t: self.messages[t] for t in (*self.new_failures, *self.failing)
+                           if t in self.messages}
+        return doc
+
+
+def suite_diff(results: SuiteResults) -> SuiteDiff:
+    """`compare` of the results, with the failing tests of the run."""
+    comparison = compare(results)
+    return SuiteDiff(**{f.name: getattr(comparison, f.name) for f in fields(comparison)},
+                     failing=tuple(failing_tests([results])))
+
+
+@dataclass(frozen=True)
 class GateReport:
-    """A verdict with the regression comparisons behind its tests conditions."""
+    """A verdict with the regression comparisons behind its tests conditions, the
+    failing tests of the runs it counted, and the environment the patch is already in
+    when the gate checked is one it passed (then the verdict is a single passing row)."""
 
     verdict: Verdict
     comparisons: tuple[Comparison, ...]
+    failing: tuple[FailingTest, ...] = ()
+    already_in: str | None = None
 
 
 def check_report(ledger: Ledger, patch: str, to: str | None = None) -> tuple[GateReport,
                                                                              list[str]]:
-    """Like check_gate, with the comparisons a CI report lists."""
+    """Like check_gate, with the comparisons and failing tests a CI report lists; a
+    patch already in `to` is reported as such (nothing else is evaluated)."""
     snap = ledger.snapshot()
     state = load_patch(ledger, snap, patch)
-    return report_for(ledger, snap, state, target_of(load_pipeline(snap), state, to)), \
-        snap.warnings
+    pipeline = load_pipeline(snap)
+    done = already_in(pipeline, state, to)
+    if done is not None:
+        return GateReport(done, (), already_in=done.target), snap.warnings
+    return report_for(ledger, snap, state, target_of(pipeline, state, to)), snap.warnings
 
 
 def report_for(ledger: Ledger, snap: Snapshot, state: PatchState, target: str) -> GateReport:
     """The verdict for entering `target` now, with its regression comparisons."""
-    verdict, results = _evaluate(ledger, snap, state, target)
+    verdict, loaded = _evaluate(ledger, snap, state, target)
+    ordered = sorted(loaded.results.items())
+    failing = tuple(FailingTest(r.env, r.suite, test, r.run.outcomes[test])
+                    for _, r in ordered for test in failing_tests([r]))
     return GateReport(verdict, tuple(unwaived(compare(r), verdict)
-                                     for _, r in sorted(results.items())))
+                                     for key, r in ordered if key in loaded.compared),
+                      failing)
 
 
 def unwaived(comparison: Comparison, verdict: Verdict) -> Comparison:
@@ -149,4 +225,4 @@ def diff_tests(ledger: Ledger, patch: str, env: str,
         raise NotFoundError(f"no test results recorded in {env} for {state.id}'s current "
                             "digest", code="no-results")
     chosen = [latest[suite]] if suite else [latest[s] for s in sorted(latest)]
-    return [compare(suite_results(ledger, snap, state, r)) for r in chosen], snap.warnings
+    return [suite_diff(suite_results(ledger, snap, state, r)) for r in chosen], snap.warnings

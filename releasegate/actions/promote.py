@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from releasegate.actions.common import append_event, check_env, load_patch
-from releasegate.actions.gate import verdict_at
+from releasegate.actions.common import append_event, load_patch
+from releasegate.actions.gate import already_in, verdict_at
 from releasegate.actions.notify import notify
 from releasegate.core.errors import ReleasegateError
 from releasegate.core.model import Verdict
@@ -30,9 +30,9 @@ def promote(ledger: Ledger, claimed: str | None, patch: str,
         pipeline = load_pipeline(snap)
         actor = resolve_actor(pipeline, claimed, ledger.store)
         state = load_patch(ledger, snap, patch)
-        if to is not None and state.env == check_env(pipeline, to, "--to"):
-            verdict = Verdict(state.id, state.env, to, state.digest, ())
-            return unchanged(Promotion(verdict, recorded=False, already=True))
+        done = already_in(pipeline, state, to)
+        if done is not None:
+            return unchanged(Promotion(done, recorded=False, already=True))
         verdict = verdict_at(ledger, snap, state.id, to)
         if not verdict.open:
             return unchanged(Promotion(verdict, recorded=False))

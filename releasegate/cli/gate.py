@@ -33,6 +33,9 @@ REPORT_FORMAT = click.option(
 def check(obj: Context, patch_id: str, to: str | None, fmt: str, output: Path | None) -> int:
     """Evaluate a gate and record nothing; exit 0 when open, 1 when closed.
 
+    A patch whose current digest is already in the --to environment exits 0 and says
+    so, as promote does, so a re-run deploy job goes on.
+
     In GitHub Actions, the markdown report is also appended to $GITHUB_STEP_SUMMARY and
     each failed condition becomes an ::error annotation.
     """
@@ -53,7 +56,9 @@ def _emit_report(report: GateReport, fmt: str, output: Path | None) -> None:
         text = verdict_junit(verdict)
     elif fmt == "json":
         doc = verdict.to_dict()
+        doc["already_in"] = report.already_in
         doc["regressions"] = [c.to_dict() for c in report.comparisons]
+        doc["failing_tests"] = [f.to_dict() for f in report.failing]
         text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     elif fmt == "markdown":
         text = verdict_markdown(verdict, report.comparisons)
@@ -110,7 +115,8 @@ def promote(obj: Context, patch_id: str, to: str | None, fmt: str) -> int:
 
     return finish(fmt, warnings,
                   lambda: {**verdict.to_dict(), "recorded": result.recorded,
-                           "already": result.already}, text,
+                           "already": result.already,
+                           "already_in": verdict.target if result.already else None}, text,
                   EXIT_OK if result.recorded or result.already else EXIT_GATE_CLOSED)
 
 

@@ -1,7 +1,13 @@
-"""Text and JSON shapes of verdicts, patches, events and the board (no terminal I/O)."""
+"""Text and JSON shapes of verdicts, patches, events and the board (no terminal I/O).
+
+Every text that comes from outside (titles, names, reasons, test ids and messages)
+goes through `tty_text` on its way into a text view: a control character is shown
+escaped (\\x1b, \\n), so it neither drives the terminal nor starts a line of its own.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from releasegate.core.board import Board, PatchView, board_json, patch_summary
@@ -10,11 +16,26 @@ from releasegate.core.regression import CLASSES, Comparison
 from releasegate.core.state import PatchState
 from releasegate.core.text import text_in
 
+# C0 and C1 controls and DEL; the line and paragraph separators; the bidirectional
+# overrides and isolates, which reorder what a terminal shows.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def tty_text(text: object) -> str:
+    """`text` for a terminal: each control character shown as its escape (ESC as
+    \\x1b, a newline as \\n), everything else as it is."""
+    return _CONTROL.sub(_escaped, str(text))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
 
 def table(rows: list[list[str]], indent: str = "  ") -> str:
-    """Rows aligned in columns; the last column is never padded."""
+    """Rows aligned in columns; the last column is never padded. Cells are escaped."""
     if not rows:
         return ""
+    rows = [[tty_text(cell) for cell in row] for row in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = []
     for row in rows:
@@ -28,14 +49,19 @@ _MARK = {"pass": "PASS", "fail": "FAIL", "waived": "WAIVED"}
 
 def verdict_text(verdict: Verdict) -> str:
     state = "OPEN" if verdict.open else "CLOSED"
-    head = (f"{verdict.patch}: gate {verdict.source or '(none)'} -> {verdict.target} is "
-            f"{state}\ndigest {verdict.digest}")
+    gate = (f"already in {verdict.target}" if verdict.source == verdict.target
+            and verdict.open else
+            f"gate {verdict.source or '(none)'} -> {verdict.target} is {state}")
+    head = tty_text(f"{verdict.patch}: {gate}") + f"\ndigest {tty_text(verdict.digest)}"
     rows = [[_MARK[c.status], c.kind, c.name, c.detail] for c in verdict.conditions]
     return head + "\n" + table(rows)
 
 
 def comparison_text(comparison: Comparison) -> str:
-    """A suite's comparison with its baseline: counts, then the tests of each class."""
+    """A suite's comparison with its baseline: counts, then the tests of each class
+    (and, without a baseline, the failing tests of a `SuiteDiff`)."""
+    from releasegate.actions.gate import SuiteDiff
+
     c = comparison
     if c.baseline is None:
         head = f"{c.suite} in {c.env}: no baseline yet (no other patch of this system has " \
@@ -44,14 +70,17 @@ def comparison_text(comparison: Comparison) -> str:
         head = (f"{c.suite} in {c.env}: against {c.baseline.patch} (promoted out of {c.env} "
                 f"at {c.baseline.promoted_at})")
     counts = ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in c.counts().items())
-    lines = [head, f"  {counts}"]
-    for name in CLASSES:
-        tests = getattr(c, name)
+    lines = [tty_text(head), f"  {counts}"]
+    # Without a baseline no failure is classified: the failing tests are listed as such.
+    failing = c.failing if isinstance(c, SuiteDiff) and c.baseline is None else ()
+    for name, tests in [*((n, getattr(c, n)) for n in CLASSES), ("failing", failing)]:
         if tests:
             lines.append(f"  {name.replace('_', ' ')}:")
             for test in tests:
-                message = c.messages.get(test, "") if name == "new_failures" else ""
-                lines.append(f"    {test}" + (f"  {message}" if message else ""))
+                message = (c.messages.get(test, "") if name in ("new_failures", "failing")
+                           else "")
+                lines.append(f"    {tty_text(test)}" + (f"  {tty_text(message)}" if message
+                                                         else ""))
     return "\n".join(lines)
 
 
@@ -111,11 +140,12 @@ def patch_detail(view: PatchView) -> str:
                      f"{w.reason}")
     if len(lines) and lines[-1] == "evidence for this digest:":
         lines.append("  none yet")
+    lines = [tty_text(line) for line in lines]  # each one line, whatever the texts hold
     if view.next_verdict is not None:
         lines.append("next gate:")
         lines.append(verdict_text(view.next_verdict))
     elif view.problem:
-        lines.append(f"next gate cannot be evaluated: {view.problem}")
+        lines.append(tty_text(f"next gate cannot be evaluated: {view.problem}"))
     else:
         lines.append("in the last environment; no further gate")
     return "\n".join(lines)
@@ -128,7 +158,7 @@ def event_json(event: Event) -> dict[str, Any]:
 
 
 def event_line(event: Event) -> str:
-    return f"{event.seq:>4}  {event.at}  {event.actor:<12} {describe(event)}"
+    return tty_text(f"{event.seq:>4}  {event.at}  {event.actor:<12} {describe(event)}")
 
 
 def describe(event: Event) -> str:
@@ -174,4 +204,5 @@ def board_text(board: Board) -> str:
             else:
                 lines.append(f"    gate to {nxt['to']} waits for:")
                 lines += [f"      - {w}" for w in nxt["waiting_for"]]
-    return "\n".join(lines)
+    # One line each: a title or a reason cannot start a line that looks like a heading.
+    return "\n".join(tty_text(line) for line in lines)

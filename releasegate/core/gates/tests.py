@@ -2,7 +2,9 @@
 
 Counts alone answer min_tests, max_failures and max_skipped_ratio. The regression
 options (no_new_failures, no_missing_tests, known_failures) and waivers need every
-test's outcome and the baseline's, which the caller loads into the context.
+test's outcome and the baseline's, which the caller loads into the context. The
+caller also loads the outcomes of a counted run with failures, so that the row names
+the failing tests (as `waive --test` takes them) beside their count.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from fnmatch import fnmatchcase
 
 from releasegate.core.clock import parse_stamp
 from releasegate.core.gates.gate_context import GateContext
-from releasegate.core.model import Condition, TestsRule
-from releasegate.core.regression import FAILING, Comparison, compare
+from releasegate.core.model import Condition, Pipeline, TestsRule
+from releasegate.core.regression import FAILING, Comparison, SuiteResults, compare
 from releasegate.core.state import COUNT_KEYS, TestRecording, Waiver
 
 _SHOWN = 5
+FAILING_SHOWN = 20  # failing tests named in a row; the rest are counted
 
 
 def latest_by_suite(ctx: GateContext, env: str) -> dict[str, TestRecording]:
@@ -35,6 +38,22 @@ def counted_recordings(ctx: GateContext, rule: TestsRule) -> list[TestRecording]
             if any(fnmatchcase(suite, p) for p in rule.suites)]
 
 
+def conditions_counting(pipeline: Pipeline, env: str, suite: str) -> str:
+    """The tests conditions, of every gate, whose patterns match `suite` recorded in
+    `env` ("the tests condition test: regression* of the prod gate"); "" for none."""
+    by_gate: dict[str, list[str]] = {}
+    for gate in pipeline.environments:
+        for rule in gate.gate.tests:
+            if rule.env == env and any(fnmatchcase(suite, p) for p in rule.suites):
+                by_gate.setdefault(gate.name, []).append(rule.name)
+    if not by_gate:
+        return ""
+    count = sum(len(names) for names in by_gate.values())
+    return (f"the tests condition{'s' if count > 1 else ''} "
+            + " and ".join(f"{' and '.join(names)} of the {gate} gate"
+                           for gate, names in by_gate.items()))
+
+
 def active_waivers(ctx: GateContext) -> list[Waiver]:
     """Waivers for this gate and digest that have not expired."""
     return [w for w in ctx.state.waivers
@@ -44,6 +63,23 @@ def active_waivers(ctx: GateContext) -> list[Waiver]:
 def needs_outcomes(ctx: GateContext, rule: TestsRule) -> bool:
     """Whether evaluating `rule` takes per-test outcomes rather than counts."""
     return rule.compares or bool(active_waivers(ctx))
+
+
+def has_failures(recording: TestRecording) -> bool:
+    """Whether a recording's counts show failed or errored tests (to be named)."""
+    return recording.counts["failed"] + recording.counts["errors"] > 0
+
+
+def failing_tests(results: list[SuiteResults]) -> list[str]:
+    """The failed and errored tests of the runs, as "classname::name", sorted."""
+    return sorted({test for result in results
+                   for test, outcome in result.run.outcomes.items() if outcome in FAILING})
+
+
+def name_some(tests: list[str], shown: int = FAILING_SHOWN) -> str:
+    """The first `shown` tests, then how many more there are."""
+    rest = len(tests) - shown
+    return ", ".join(tests[:shown]) + (f" and {rest} more" if rest > 0 else "")
 
 
 def evaluate(ctx: GateContext) -> list[Condition]:
@@ -69,13 +105,15 @@ def _evaluate_rule(ctx: GateContext, rule: TestsRule) -> Condition:
     counted = counted_recordings(ctx, rule)
     total = {k: sum(r.counts[k] for r in counted) for k in COUNT_KEYS}
     tally = _Tally(total["failed"] + total["errors"], [], [], [], [])
+    loaded = [ctx.results.get((r.env, r.suite)) for r in counted]
     if needs_outcomes(ctx, rule):
-        loaded = [ctx.results.get((r.env, r.suite)) for r in counted]
         if any(result is None for result in loaded):
             return _row(rule, "fail", "per-test results could not be loaded")
         tally = _tally(ctx, rule, [compare(r) for r in loaded if r is not None])
-    problems = _problems(rule, total, tally)
-    detail = _summary(total, [r.suite for r in counted]) + _notes(rule, tally)
+    problems = _empty_suites(counted) + _problems(rule, total, tally)
+    detail = (_summary(total, [r.suite for r in counted])
+              + _failing_note(tally, [r for r in loaded if r is not None])
+              + _notes(rule, tally))
     if problems:
         return _row(rule, "fail", "; ".join(problems) + f" ({detail})")
     return _row(rule, "pass", detail)
@@ -99,10 +137,26 @@ def _tally(ctx: GateContext, rule: TestsRule, comparisons: list[Comparison]) -> 
     return tally
 
 
+def _failing_note(tally: _Tally, loaded: list[SuiteResults]) -> str:
+    """The failing tests the row names nowhere else (new failures and allowed known
+    failures have notes of their own); with no baseline, that is every one."""
+    named = {*tally.new, *tally.known}
+    failing = [t for t in failing_tests(loaded) if t not in named]
+    if not failing:
+        return ""
+    return f"; {'also ' if named else ''}failing: {name_some(failing)}"
+
+
+def _empty_suites(counted: list[TestRecording]) -> list[str]:
+    """Each counted suite that executed nothing fails the row on its own: another
+    suite's tests do not make up for it."""
+    return [f"nothing executed in {r.suite} ({r.counts['tests']} tests, "
+            f"{r.counts['skipped']} skipped)"
+            for r in counted if r.counts["tests"] - r.counts["skipped"] <= 0]
+
+
 def _problems(rule: TestsRule, total: dict[str, int], tally: _Tally) -> list[str]:
     problems = []
-    if total["tests"] - total["skipped"] <= 0:
-        problems.append("nothing executed")
     if rule.min_tests is not None and total["tests"] < rule.min_tests:
         problems.append(f"{total['tests']} tests, fewer than the {rule.min_tests} required")
     if rule.max_failures is not None and tally.failures > rule.max_failures:
