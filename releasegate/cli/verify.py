@@ -1,13 +1,17 @@
-"""verify-artifact: are these files exactly what was approved?"""
+"""verify (the audit) and verify-artifact (are these files exactly what was approved?)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from releasegate.cli.main import Context
 from releasegate.cli.output import FORMAT, finish
+
+if TYPE_CHECKING:
+    from releasegate.actions.audit import Audit
 
 
 @click.command("verify-artifact")
@@ -25,7 +29,7 @@ def verify_artifact(obj: Context, patch_id: str, files: tuple[Path, ...], env: s
     The files' names and bytes must give the patch's current digest, and the patch must
     have been promoted into ENV with it. Exit 1 says which file differs and how.
     """
-    from releasegate.actions.artifacts import verify_artifacts
+    from releasegate.actions.artifact_check import verify_artifacts
 
     result, warnings = verify_artifacts(obj.ledger(), patch_id, files, env)
     doc = {"patch": result.patch, "env": result.env, "approved_digest": result.digest,
@@ -38,4 +42,44 @@ def verify_artifact(obj: Context, patch_id: str, files: tuple[Path, ...], env: s
     return finish(fmt, warnings, lambda: doc, lambda: text, 0 if result.ok else 1)
 
 
-COMMANDS = [verify_artifact]
+
+@click.command("verify")
+@click.option("--accept-rewrite", is_flag=True, help="After checking it, accept that the "
+              "ledger's history was rewritten (a force-push, a reset): remember the new "
+              "heads and verify them.")
+@FORMAT
+@click.pass_obj
+def verify(obj: Context, accept_rewrite: bool, fmt: str) -> int:
+    """Re-check the whole ledger, as an auditor: exit 0 when clean, 1 with findings.
+
+    Hash chains and sequence numbers, every event's shape, every piece of evidence (raw
+    JUnit included) against its recorded sha256, every signature as of its time, git
+    history against the events, every promotion re-evaluated as of its own time, and
+    every change of releasegate.yaml.
+    """
+    from releasegate.actions.audit import verify_ledger
+
+    audit, warnings = verify_ledger(obj.ledger(), accept_rewrite=accept_rewrite)
+    return finish(fmt, warnings, audit.to_dict, lambda: audit_text(audit),
+                  0 if audit.ok else 1)
+
+
+def audit_text(audit: Audit) -> str:
+    """The audit for a person: what was checked, then each finding, errors first."""
+    lines = [f"ledger {audit.ledger[:12]} at {(audit.head or 'no commit')[:12]}: "
+             f"{audit.patches} patches, {audit.events} events, {audit.signatures} "
+             f"signatures, {audit.promotions} promotions re-evaluated"]
+    lines.append("configuration changes:")
+    lines += [f"  {c.commit[:12]} {c.date} {c.author} <{c.email}>: {c.subject}"
+              for c in audit.config_changes] or ["  none"]
+    ordered = sorted(audit.findings, key=lambda f: (f.severity != "error", f.patch or ""))
+    for finding in ordered:
+        where = finding.file or finding.patch or "ledger"
+        lines.append(f"{finding.severity.upper()} {where}: {finding.what}")
+    errors = sum(f.severity == "error" for f in audit.findings)
+    lines.append("CLEAN: everything verifies" if audit.ok else
+                 f"FAILED: {errors} error(s) found")
+    return "\n".join(lines)
+
+
+COMMANDS = [verify, verify_artifact]
