@@ -42,6 +42,7 @@ COMMAND_MODULES = {
     "checklist": "evidence", "tests": "evidence", "signoff": "evidence", "waive": "evidence",
     "check": "gate", "promote": "gate", "status": "views", "notice": "notices",
     "notify": "notices", "publish": "publish", "verify-artifact": "verify",
+    "verify": "verify",
 }
 
 

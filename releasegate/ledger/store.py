@@ -31,6 +31,18 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Commit:
+    """One commit of the ledger's history and the paths it changed."""
+
+    sha: str
+    author: str
+    email: str
+    date: str
+    subject: str
+    changes: tuple[tuple[str, str], ...]  # (A|M|D|T, path)
+
+
+@dataclass(frozen=True)
 class Author:
     name: str
     email: str
@@ -129,6 +141,40 @@ class GitStore:
         out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
                        "--diff-filter=M", old, new)
         return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    def history(self, head: str, paths: Sequence[str] = ()) -> list[Commit]:
+        """Every commit up to `head`, oldest first, with the paths it changed (under
+        `paths` when given), in one git process."""
+        out = self.run("log", "--reverse", "--no-renames", "-z", "--name-status",
+                       "--format=%x01%H%x02%an%x02%ae%x02%aI%x02%s", head, "--", *paths)
+        commits = []
+        for chunk in out.split(b"\x01")[1:]:
+            header, _, rest = chunk.partition(b"\0")
+            sha, author, email, date, subject = header.decode("utf-8", "replace").split(
+                "\x02", 4)
+            fields = [f.decode("utf-8", "surrogateescape") for f in rest.lstrip(b"\n")
+                      .split(b"\0") if f]
+            changes = tuple(zip(fields[::2], fields[1::2], strict=False))
+            commits.append(Commit(sha, author, email, date, subject, changes))
+        return commits
+
+    def root_commit(self, head: str) -> str:
+        """The ledger's first commit: its identity, named in every signed statement."""
+        roots = self.run("rev-list", "--max-parents=0", head).decode().split()
+        return sorted(roots)[0] if roots else head
+
+    def blob_sha256(self, blob: str) -> str:
+        """The sha256 of a blob's bytes, streamed (raw evidence can be large)."""
+        digest = hashlib.sha256()
+        with subprocess.Popen(["git", "-C", str(self.root), "cat-file", "blob", blob],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              env={**os.environ, **_GIT_ENV}) as proc:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read(1 << 20):
+                digest.update(chunk)
+        if proc.returncode != 0:
+            raise InputError(f"git object {blob} is missing from {self.root}", code="git")
+        return digest.hexdigest()
 
     def act_summary(self, commit: str) -> str | None:
         """The subject of `commit` when it is one of releasegate's acts (it only adds

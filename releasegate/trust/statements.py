@@ -10,6 +10,7 @@ verified and then parsed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -73,6 +74,19 @@ def mismatches(doc: Mapping[str, Any], event: Event, *, kind: str, ledger: str,
             (subject[0].get("digest") or {}).get("sha256") != digest:
         found.append("its subject is not this patch's digest")
     return found
+
+
+def decided(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a `kind` event decided, as its statement must name it: the role and the
+    decision of a sign-off (and its comment), the template and the sha256 of the
+    canonical answers of a checklist, the test pattern, reason and expiry of a waiver."""
+    if kind == "signoff":
+        found = {"role": data.get("role"), "decision": data.get("decision")}
+        return {**found, "comment": data["comment"]} if data.get("comment") else found
+    if kind == "checklist":
+        answers = hashlib.sha256(canonical(data.get("answers") or {})).hexdigest()
+        return {"template": data.get("template"), "answers_sha256": answers}
+    return {"test": data.get("test"), "reason": data.get("reason"), "until": data.get("until")}
 
 
 def seen_evidence(doc: Mapping[str, Any]) -> list[dict[str, str]]:

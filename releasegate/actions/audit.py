@@ -1,0 +1,195 @@
+"""`verify`: the auditor's re-check of the whole ledger, trusting nothing it reads.
+
+Every patch's hash chain and sequence; every event against the shape of its type;
+every piece of evidence, raw JUnit included, against the sha256 its event recorded;
+every signature as of its time; git history against the events (each added once, by
+one act, authored by its actor, never changed after); every promotion re-evaluated as
+of its own time with the evidence then; and every change of releasegate.yaml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from releasegate.actions.common import fold_patch
+from releasegate.core.errors import ReleasegateError
+from releasegate.core.model import Event, Pipeline
+from releasegate.ledger.events import PATCHES
+from releasegate.ledger.pipeline import CONFIG_FILE, load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.store import Commit
+from releasegate.ledger.transaction import Ledger
+from releasegate.trust.history_rules import ERROR, NOTE, Finding, history_findings
+
+SIGNED_KINDS = ("signoff", "checklist", "waiver")
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    commit: str
+    author: str
+    email: str
+    date: str
+    subject: str
+
+    def to_dict(self) -> dict[str, str]:
+        return vars(self).copy()
+
+
+@dataclass
+class Audit:
+    head: str | None
+    ledger: str
+    patches: int = 0
+    events: int = 0
+    signatures: int = 0
+    promotions: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    config_changes: list[ConfigChange] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "head": self.head, "ledger": self.ledger,
+                "patches": self.patches, "events": self.events,
+                "signatures": self.signatures, "promotions": self.promotions,
+                "findings": [f.to_dict() for f in self.findings],
+                "config_changes": [c.to_dict() for c in self.config_changes]}
+
+
+def verify_ledger(ledger: Ledger, *, accept_rewrite: bool = False) -> tuple[Audit, list[str]]:
+    """Re-check everything the ledger holds; the findings say what does not hold."""
+    ledger.accept_rewrite = accept_rewrite
+    snap = ledger.snapshot()
+    head = snap.head
+    audit = Audit(head, ledger.store.root_commit(head) if head else "empty")
+    if head is None:
+        return audit, snap.warnings
+    pipeline = load_pipeline(snap)
+    commits = ledger.store.history(head, [PATCHES + "/", CONFIG_FILE])
+    events: dict[str, Event] = {}
+    for pid in sorted(snap.patch_trees()):
+        audit.patches += 1
+        events.update(_audit_patch(ledger, snap, pipeline, pid, audit))
+    audit.events = len(events)
+    found, added = history_findings(commits, events, pipeline.people,
+                                    lambda e: _signed_gate(pipeline, e))
+    audit.findings += found
+    audit.findings += _promotion_findings(ledger, snap, events, added, audit)
+    audit.config_changes = [ConfigChange(c.sha, c.author, c.email, c.date, c.subject)
+                            for c in commits if any(p == CONFIG_FILE for _, p in c.changes)]
+    return audit, snap.warnings
+
+
+def _audit_patch(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, pid: str,
+                 audit: Audit) -> dict[str, Event]:
+    from releasegate.trust.event_rules import shape_problems
+
+    snap.prefetch([f"{PATCHES}/{pid}"])
+    try:
+        chain = snap.events(pid)
+    except ReleasegateError as exc:
+        audit.findings.append(Finding(ERROR, exc.message, pid, exc.file))
+        return {}
+    for event in chain:
+        audit.findings += [Finding(ERROR, f"event does not have the shape of its type: {p}",
+                                   pid, event.path) for p in shape_problems(event, pipeline, pid)]
+    try:
+        fold_patch(snap, pid)
+    except ReleasegateError as exc:
+        audit.findings.append(Finding(ERROR, exc.message, pid, exc.file))
+        return {e.path: e for e in chain}
+    audit.findings += _evidence_findings(ledger, snap, pid, chain)
+    audit.findings += _signature_findings(ledger, snap, pipeline, chain, audit)
+    return {e.path: e for e in chain}
+
+
+def _evidence_findings(ledger: Ledger, snap: Snapshot, pid: str,
+                       chain: list[Event]) -> list[Finding]:
+    from releasegate.core.regression import EvidenceOf
+    from releasegate.evidence.baselines import load_runs
+
+    findings = []
+    for event in chain:
+        if event.type != "tests":
+            continue
+        files = event.data.get("files") or []
+        for item in files:
+            path = f"{PATCHES}/{pid}/evidence/{item.get('sha256')}.xml"
+            entry = snap.entry(path)
+            if entry is None:
+                findings.append(Finding(ERROR, "the raw JUnit file its event names is missing",
+                                        pid, path))
+            elif ledger.store.blob_sha256(entry.sha) != item.get("sha256"):
+                findings.append(Finding(ERROR, "evidence damaged: the raw JUnit file's "
+                                        f"sha256 is not the one {event.path} recorded",
+                                        pid, path))
+        try:
+            load_runs(snap, pid, EvidenceOf.of(event.path, files, event.data.get("counts") or {}))
+        except ReleasegateError as exc:
+            findings.append(Finding(ERROR, exc.message, pid, exc.file))
+    return findings
+
+
+def _signed_gate(pipeline: Pipeline, event: Event) -> bool:
+    return (event.type in SIGNED_KINDS and event.env in pipeline.env_names
+            and pipeline.environment(event.env).gate.signatures)
+
+
+def _signature_findings(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
+                        chain: list[Event], audit: Audit) -> list[Finding]:
+    from releasegate.trust.signatures import check
+    from releasegate.trust.statements import decided
+    from releasegate.trust.stored import read_signed
+
+    findings = []
+    for event in chain:
+        if event.type not in SIGNED_KINDS:
+            continue
+        if not isinstance(event.data.get("signature"), Mapping):
+            if _signed_gate(pipeline, event):
+                findings.append(Finding(ERROR, "unsigned, but the gate it serves requires "
+                                        "signatures", event.patch, event.path))
+            continue
+        audit.signatures += 1
+        try:
+            statement, signature = read_signed(snap, event)
+        except ReleasegateError as exc:
+            findings.append(Finding(ERROR, exc.message, event.patch, exc.file or event.path))
+            continue
+        checked = check(pipeline, kind=event.type, event=event, ledger=audit.ledger,
+                        decided=decided(event.type, event.data), statement=statement,
+                        signature=signature)
+        if not checked.ok:
+            findings.append(Finding(ERROR, f"signature does not count: {checked.reason}",
+                                    event.patch, event.path))
+    return findings
+
+
+def _promotion_findings(ledger: Ledger, snap: Snapshot, events: Mapping[str, Event],
+                        added: Mapping[str, Commit], audit: Audit) -> list[Finding]:
+    from releasegate.actions.replay import replay_promotion
+
+    findings = []
+    for path, event in sorted(events.items()):
+        if event.type != "promoted":
+            continue
+        audit.promotions += 1
+        if not event.data.get("verdict"):
+            findings.append(Finding(ERROR, "a promotion without its recorded verdict",
+                                    event.patch, path))
+            continue
+        commit = added.get(path)
+        if commit is None:
+            continue
+        problem = replay_promotion(ledger, commit, event)
+        if problem:
+            findings.append(Finding(ERROR, problem, event.patch, path))
+    return findings
+
+
+__all__ = ["NOTE", "Audit", "ConfigChange", "verify_ledger"]

@@ -1,0 +1,42 @@
+"""Re-evaluating a past promotion as of its own time: the ledger as it stood just
+before the promotion's commit (its pipeline, the patch's evidence, the baselines and
+dependencies then), and the clock at the promotion's recorded time."""
+
+from __future__ import annotations
+
+from releasegate.actions.common import fold_patch
+from releasegate.actions.gate import dependencies_of, gate_results
+from releasegate.core.board import waiting_for
+from releasegate.core.clock import parse_stamp
+from releasegate.core.errors import ReleasegateError
+from releasegate.core.gates.evaluate import evaluate_gate
+from releasegate.core.model import Event
+from releasegate.ledger.pipeline import load_pipeline
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.store import Commit
+from releasegate.ledger.transaction import Ledger
+
+
+def replay_promotion(ledger: Ledger, commit: Commit, event: Event) -> str | None:
+    """Why the promotion `event` (added by `commit`) should not have happened, or None
+    when its gate was open then."""
+    parent = ledger.store.resolve(f"{commit.sha}^")
+    if parent is None or event.env is None:
+        return "a promotion in the ledger's first commit"
+    snap = Snapshot(ledger.store, parent)
+    try:
+        pipeline = load_pipeline(snap)
+        state = fold_patch(snap, event.patch)
+        if state.digest != event.digest:
+            return (f"promoted digest {event.digest}, which was not the patch's current "
+                    f"one ({state.digest})")
+        now = parse_stamp(event.at)
+        loaded = gate_results(ledger, snap, pipeline, state, event.env, now)
+        verdict = evaluate_gate(pipeline, state, event.env,
+                                dependencies_of(ledger, snap, state), loaded.results, now)
+    except ReleasegateError as exc:
+        return f"its gate cannot be evaluated as of then: {exc.message}"
+    if not verdict.open:
+        return (f"promoted into {event.env} at {event.at} although its gate was closed then: "
+                + "; ".join(waiting_for(verdict)))
+    return None
