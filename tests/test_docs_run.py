@@ -35,6 +35,7 @@ import difflib
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -177,12 +178,20 @@ def run_page(page: str, folder: Path) -> dict[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASEGATE_")}
     env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                LANG="C.UTF-8", LC_ALL="C.UTF-8", TZ="UTC")
-    done = subprocess.run(["sh", "-c", text], cwd=folder, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=TIME_LIMIT,
-                          stdin=subprocess.DEVNULL, check=False)
+    # In its own process group, so that a command still running at the time limit is
+    # stopped with the shell.
+    process = subprocess.Popen(["sh", "-c", text], cwd=folder, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stdout, _ = process.communicate(timeout=TIME_LIMIT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, _ = process.communicate()
+        pytest.fail(f"{page}: the examples still ran after {TIME_LIMIT} s:\n{stdout}")
     outputs: dict[int, str] = {}
-    pieces = re.split(r"\n@@(block \d+|end)@@\n", "\n" + done.stdout)
-    assert pieces[-2:] == ["end", ""], f"the page's script stopped early:\n{done.stdout}"
+    pieces = re.split(r"\n@@(block \d+|end)@@\n", "\n" + stdout)
+    assert pieces[-2:] == ["end", ""], f"the page's script stopped early:\n{stdout}"
     for name, output in zip(pieces[1::2], pieces[2::2], strict=True):
         if name != "end":
             outputs[int(name.split()[1]) - len(prelude)] = output
