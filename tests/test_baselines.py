@@ -230,8 +230,10 @@ def compared(rg: Cli, inputs: Path) -> Cli:
     return rg
 
 
-def expected_comparison(rg: Cli) -> dict[str, Any]:
-    return {"env": "test", "suite": "regression",
+def expected_comparison(rg: Cli, *, diff: bool = True) -> dict[str, Any]:
+    """One suite's comparison as JSON; `tests diff` also lists the failing tests, with
+    every failing test's message, which the gate report's regressions leave out."""
+    shown: dict[str, Any] = {"env": "test", "suite": "regression",
             "baseline": {"patch": P1, "env": "test", "suite": "regression",
                          "promoted_at": promoted_at(rg, P1),
                          "event": recording_file(rg, P1)},
@@ -241,6 +243,10 @@ def expected_comparison(rg: Cli) -> dict[str, Any]:
             "fixed": ["cbs.fees::fx"], "missing": ["cbs.fees::legacy"],
             "new_tests": ["cbs.fees::new_rate"], "flaky": ["cbs.fees::retry"],
             "messages": {"cbs.fees::month_end": "fee posted twice on month-end"}}
+    if diff:
+        shown["messages"] = {**shown["messages"], "cbs.fees::rounding": "failed: rounding"}
+        shown["failing"] = ["cbs.fees::month_end", "cbs.fees::rounding"]
+    return shown
 
 
 def test_tests_diff_lists_each_class_new_failures_first_with_their_message(
@@ -278,7 +284,7 @@ def test_check_json_carries_the_regressions_behind_its_tests_condition(
     doc = json.loads(result.stdout)
 
     assert result.exit_code == 1
-    assert doc["regressions"] == [expected_comparison(compared)]
+    assert doc["regressions"] == [expected_comparison(compared, diff=False)]
     row = conditions(doc)[RULE]
     assert row["status"] == "fail"
     assert row["detail"].startswith(

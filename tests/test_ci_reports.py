@@ -135,8 +135,9 @@ def test_markdown_is_a_compact_table_of_the_verdict(closed: Cli) -> None:
         "test-lead |\n"
         "| ❌ fail | checklists | change-readiness | not filled for this digest; to be filled by "
         "change-manager or release-manager |\n"
-        "| ❌ fail | tests | test: regression* | 2 failed or errored, more than the 0 allowed "
-        "(3 tests: 1 passed, 0 flaky, 1 failed, 1 errors, 0 skipped in regression; baseline: "
+        "| ❌ fail | tests | test: regression\\* | 2 failed or errored, more than the 0 allowed "
+        "(3 tests: 1 passed, 0 flaky, 1 failed, 1 errors, 0 skipped in regression; failing: "
+        "cbs.accrual::leap_year, cbs.accrual::month_end; baseline: "
         "no baseline for regression) |\n"
         "| ❌ fail | signoffs | test-lead | needs 1 approval from role test-lead; has 0 |\n"
         "| ❌ fail | signoffs | app-owner | needs 1 approval from role app-owner; has 0 |\n"
@@ -285,6 +286,6 @@ def test_markdown_keeps_each_condition_on_one_table_row_whatever_its_detail_hold
 
     rows = [line for line in lines if line.startswith("| ")]
     assert len(rows) == 3  # the header and one row per condition
-    assert rows[1].startswith("| ❌ fail | tests | test: regression* | one \\| two")
+    assert rows[1].startswith("| ❌ fail | tests | test: regression\\* | one \\| two")
     assert rows[1].endswith("four |")
     assert rows[2] == "| ✅ pass | order | order | in test |"

@@ -626,8 +626,10 @@ def test_check_json_has_the_documented_shape(in_test: Cli) -> None:
     result = in_test("check", PATCH, "--format", "json")
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
-    assert set(doc) == {"patch", "from", "to", "digest", "open", "conditions", "regressions"}
+    assert set(doc) == {"patch", "from", "to", "digest", "open", "conditions", "regressions",
+                        "already_in", "failing_tests"}
     assert doc["regressions"] == []  # no condition of this gate compares with a baseline
+    assert doc["already_in"] is None and doc["failing_tests"] == []
     assert (doc["patch"], doc["from"], doc["to"], doc["open"]) == (PATCH, "test", "prod",
                                                                    False)
     assert doc["digest"] == in_test.json("patch", "show", PATCH)["digest"]
