@@ -170,3 +170,13 @@ def test_long_names_in_address_headers_fold_cleanly() -> None:
     assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == [
         ("", "ops@bank.test"), (team, "team@bank.test"), ("IT Operations", "it@bank.test"),
         ("Ops, Night Shift", "night@bank.test")]
+
+
+@pytest.mark.parametrize("case", sorted(SUBJECTS))
+def test_a_notice_rendered_as_eml_keeps_its_subject_exactly(case: str) -> None:
+    from releasegate.notices.render import RenderedNotice, build_email
+
+    notice = RenderedNotice("CBS-2026-0107", "released", "business", "en", SUBJECTS[case], "text",
+                            "text", "<p>text</p>", "<p>text</p>")
+    message = assert_clean_headers(wire(build_email(notice, SENDER, ["ops@bank.test"])))
+    assert message["Subject"] == SUBJECTS[case]

@@ -15,9 +15,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
 
+from releasegate.core import mail_headers as headers
 from releasegate.core.errors import ConfigError, ReleasegateError, TransientError
 from releasegate.core.subscriptions import Channel, Delivery
-from releasegate.delivery import headers
 from releasegate.delivery.attempt import Attempt, NoticeContent
 
 if TYPE_CHECKING:

@@ -301,12 +301,13 @@ def build_email(notice: RenderedNotice, sender: str, to: Sequence[str]) -> Email
     from email.policy import SMTP
     from email.utils import format_datetime, make_msgid
 
-    from releasegate.core import clock
+    from releasegate.core import clock, mail_headers
 
-    # 7bit: bodies go as base64 or quoted-printable, safe through any relay.
-    message = EmailMessage(policy=SMTP.clone(cte_type="7bit"))
+    # 7bit: bodies go as base64 or quoted-printable, safe through any relay; the
+    # Subject is folded by mail_headers, which the policy must not refold.
+    message = EmailMessage(policy=SMTP.clone(cte_type="7bit", refold_source="none"))
     _set_addresses(message, sender or DEFAULT_SENDER, to)
-    message["Subject"] = notice.subject
+    mail_headers.set_text(message, "Subject", notice.subject)
     message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(idstring=f"{notice.patch}.{notice.kind}",
                                        domain=_domain(message))
