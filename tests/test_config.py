@@ -60,7 +60,7 @@ CASES = {
     "unknown key": Broken(
         "      checklists:\n        - intake\n", "      checklist:\n        - intake\n",
         "checklist:\n        - intake", "environments[0].gate.checklist",
-        ("unknown key 'checklist'", "expected one of: checklists, signoffs, tests"),
+        ("unknown key 'checklist'", "expected one of: checklists, signatures, signoffs, tests"),
         "did you mean 'checklists'?"),
     "unknown role in signoffs": Broken(
         "        - role: app-owner\n  - name: prod", "        - role: app-ownr\n  - name: prod",
@@ -161,7 +161,7 @@ def test_config_error_in_text_form(submitted: Cli, ledger_root: Path) -> None:
     line = line_of(text, broken.marker)
     assert result.stderr == (
         f"error: releasegate.yaml:{line}:7: environments[0].gate.checklist: unknown key "
-        "'checklist'; expected one of: checklists, signoffs, tests\n"
+        "'checklist'; expected one of: checklists, signatures, signoffs, tests\n"
         "  hint: did you mean 'checklists'?\n")
 
 

@@ -81,12 +81,17 @@ def test_the_editor_reading_is_yaml_1_2() -> None:
 
 # -- the documents --------------------------------------------------------------------------
 
+BOB_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFMeUm+Aq0i3D3J4rAT/SJP5pUy7/A7zhbn5Qod/CASh bob"
+
 PIPELINE = """\
 version: 1
 timezone: Asia/Shanghai
 people:
   alice: {name: Alice Wang, email: alice@bank.example}
-  bob: {name: Bob Li, email: bob@bank.example, keys: [ssh-ed25519 AAAAC3Nz bob]}
+  bob:
+    name: Bob Li
+    email: bob@bank.example
+    keys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFMeUm+Aq0i3D3J4rAT/SJP5pUy7/A7zhbn5Qod/CASh bob]
 roles:
   app-owner: [alice]
   release-manager: [bob]
@@ -253,7 +258,7 @@ AGREED = {
     "pipeline: a person without a name": pipeline("name: Alice Wang, ", ""),
     "pipeline: a person's e-mail without @": pipeline("alice@bank.example",
                                                       "alice.bank.example"),
-    "pipeline: a key that is not ssh": pipeline("[ssh-ed25519 AAAAC3Nz bob]", "[pgp-bob]"),
+    "pipeline: a key that is not ssh": pipeline(BOB_KEY, "pgp-bob"),
     "pipeline: a person's e-mail given as a number": pipeline("alice@bank.example", "42"),
     "pipeline: a role listed twice": pipeline("app-owner: [alice]", "app-owner: [alice, alice]"),
     "pipeline: four_eyes: yes": pipeline("four_eyes: true", "four_eyes: yes"),

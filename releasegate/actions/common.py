@@ -91,13 +91,14 @@ def refuse_passed_gate(pipeline: Pipeline, state: PatchState, env: str) -> None:
 
 def append_event(state: PatchState, actor: Person, kind: str, env: str | None,
                  data: dict[str, Any], message: str, *, digest: str | None = None,
-                 files: dict[str, Any] | None = None, result: Any = None) -> Write[Any]:
+                 files: dict[str, Any] | None = None, result: Any = None,
+                 at: str | None = None) -> Write[Any]:
     """A Write adding the patch's next event, chained to the previous one."""
     seq = state.last_seq + 1
     common: dict[str, Any] = {
         "type": kind, "patch": state.id, "seq": seq,
         "prev": state.events[-1].sha256 if state.events else None,
-        "at": utc_now(), "actor": actor.id, "digest": digest or state.digest}
+        "at": at or utc_now(), "actor": actor.id, "digest": digest or state.digest}
     if env is not None:
         common["env"] = env
     written = {**(files or {}), event_path(state.id, seq, kind): render_event(common, data)}

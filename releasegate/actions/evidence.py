@@ -14,6 +14,7 @@ from releasegate.actions.common import (
     load_patch,
     refuse_passed_gate,
 )
+from releasegate.actions.signed_acts import sign_act
 from releasegate.config.strict_yaml import Document, Path_
 from releasegate.core.errors import InputError, NotFoundError, RuleError, did_you_mean
 from releasegate.core.model import ChecklistItem, ChecklistTemplate, Pipeline
@@ -125,9 +126,10 @@ class Recorded:
 
 
 def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: str, env: str,
-                   answers: Any,
-                   answers_doc: Document | None = None) -> tuple[Recorded, list[str]]:
-    """Record a completed checklist for the gate of `env`."""
+                   answers: Any, answers_doc: Document | None = None, *,
+                   key: Path | None = None) -> tuple[Recorded, list[str]]:
+    """Record a completed checklist for the gate of `env`, signed with `key` when one
+    is given (a gate that requires signatures refuses it unsigned)."""
     check_text(template, "TEMPLATE")
     check_text(env, "--env")
 
@@ -141,10 +143,12 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
         state = load_patch(ledger, snap, patch)
         refuse_passed_gate(pipeline, state, env)
         stored = normalize_answers(chosen, answers, answers_doc)
-        result = Recorded(state.id, env, "checklist", {"template": template, "answers": stored})
-        return append_event(state, actor, "checklist", env,
-                            {"template": template, "answers": stored},
-                            f"checklist {template} for {env} by {actor.id}", result=result)
+        data = {"template": template, "answers": stored}
+        act = sign_act(snap, pipeline, state, actor, "checklist", env, data, key)
+        result = Recorded(state.id, env, "checklist", data)
+        return append_event(state, actor, "checklist", env, act.data,
+                            f"checklist {template} for {env} by {actor.id}", result=result,
+                            files=act.files, at=act.at)
 
     return ledger.transact(operation)
 
@@ -233,9 +237,10 @@ def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, sui
 # -- sign-offs ------------------------------------------------------------------------
 
 def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: str,
-             reject: bool = False,
-             comment: str | None = None) -> tuple[Recorded, list[str]]:
-    """Approve or reject the patch for the gate of `env`, in `role`."""
+             reject: bool = False, comment: str | None = None, *,
+             key: Path | None = None) -> tuple[Recorded, list[str]]:
+    """Approve or reject the patch for the gate of `env`, in `role`; signed with `key`
+    when one is given (a gate that requires signatures refuses it unsigned)."""
     check_text(env, "--env")
     check_text(role, "--role")
     if comment is not None:
@@ -257,9 +262,11 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
         data: dict[str, Any] = {"role": role, "decision": decision}
         if comment:
             data["comment"] = comment
-        return append_event(state, actor, "signoff", env, data,
+        act = sign_act(snap, pipeline, state, actor, "signoff", env, data, key)
+        return append_event(state, actor, "signoff", env, act.data,
                             f"{decision} for {env} as {role} by {actor.id}",
-                            result=Recorded(state.id, env, "signoff", data))
+                            result=Recorded(state.id, env, "signoff", data),
+                            files=act.files, at=act.at)
 
     return ledger.transact(operation)
 
@@ -285,8 +292,9 @@ def _check_signer(pipeline: Pipeline, state: Any, person: str, env: str, role: s
 # -- waivers --------------------------------------------------------------------------
 
 def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: str,
-          reason: str, until: str) -> tuple[Recorded, list[str]]:
-    """Waive failing tests matching `pattern` for the gate of `env`, until a time."""
+          reason: str, until: str, *, key: Path | None = None) -> tuple[Recorded, list[str]]:
+    """Waive failing tests matching `pattern` for the gate of `env`, until a time;
+    signed with `key` when one is given."""
     from releasegate.actions.gate import check_report
     from releasegate.core import clock
 
@@ -316,9 +324,11 @@ def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: st
         refuse_passed_gate(pipeline, state, env)
         _check_waiver(pipeline, state, actor.id)
         data = {"test": pattern, "reason": reason, "until": clock.stamp(expiry, millis=False)}
-        return append_event(state, actor, "waiver", env, data,
+        act = sign_act(snap, pipeline, state, actor, "waiver", env, data, key)
+        return append_event(state, actor, "waiver", env, act.data,
                             f"waiver for {env} by {actor.id}: {pattern}",
-                            result=Recorded(state.id, env, "waiver", data))
+                            result=Recorded(state.id, env, "waiver", data),
+                            files=act.files, at=act.at)
 
     recorded, warnings = ledger.transact(operation)
     report, _ = check_report(ledger, recorded.patch, env)

@@ -100,10 +100,21 @@ def already_in(pipeline: Pipeline, state: PatchState, to: str | None) -> Verdict
 def _evaluate(ledger: Ledger, snap: Snapshot, state: PatchState,
               target: str) -> tuple[Verdict, Loaded]:
     pipeline = load_pipeline(snap)
-    now = clock.now()
+    return evaluate_then(ledger, snap, pipeline, state, target, clock.now())
+
+
+def evaluate_then(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchState,
+                  target: str, now: datetime) -> tuple[Verdict, Loaded]:
+    """The verdict of `target`'s gate at `now`: signatures checked where the gate
+    requires them (evidence without a valid one left out), then every condition."""
+    report = None
+    if pipeline.environment(target).gate.signatures:
+        from releasegate.actions.signed_acts import signed_state
+
+        state, report = signed_state(snap, pipeline, state, target)
     loaded = gate_results(ledger, snap, pipeline, state, target, now)
     verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
-                            loaded.results, now)
+                            loaded.results, now, report)
     return verdict, loaded
 
 

@@ -5,11 +5,10 @@ dependencies then), and the clock at the promotion's recorded time."""
 from __future__ import annotations
 
 from releasegate.actions.common import fold_patch
-from releasegate.actions.gate import dependencies_of, gate_results
+from releasegate.actions.gate import evaluate_then
 from releasegate.core.board import waiting_for
 from releasegate.core.clock import parse_stamp
 from releasegate.core.errors import ReleasegateError
-from releasegate.core.gates.evaluate import evaluate_gate
 from releasegate.core.model import Event
 from releasegate.ledger.pipeline import load_pipeline
 from releasegate.ledger.snapshot import Snapshot
@@ -30,10 +29,8 @@ def replay_promotion(ledger: Ledger, commit: Commit, event: Event) -> str | None
         if state.digest != event.digest:
             return (f"promoted digest {event.digest}, which was not the patch's current "
                     f"one ({state.digest})")
-        now = parse_stamp(event.at)
-        loaded = gate_results(ledger, snap, pipeline, state, event.env, now)
-        verdict = evaluate_gate(pipeline, state, event.env,
-                                dependencies_of(ledger, snap, state), loaded.results, now)
+        verdict, _ = evaluate_then(ledger, snap, pipeline, state, event.env,
+                                   parse_stamp(event.at))
     except ReleasegateError as exc:
         return f"its gate cannot be evaluated as of then: {exc.message}"
     if not verdict.open:

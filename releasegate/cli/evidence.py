@@ -30,6 +30,21 @@ def checklist() -> None:
     """Review checklists."""
 
 
+KEY = click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
+                   help="Sign with this SSH key (a private key, or its .pub when ssh-agent "
+                        "holds it); default: $RELEASEGATE_SIGNING_KEY, else git's "
+                        "user.signingKey where gpg.format is ssh. A gate with signatures: "
+                        "required refuses the act unsigned.")
+
+
+def _key(obj: Context, key: Path | None) -> Path | None:
+    import os
+
+    from releasegate.trust.signing_key import signing_key
+
+    return signing_key(key, os.environ, obj.ledger().store)
+
+
 @checklist.command("fill")
 @click.argument("patch_id", metavar="ID")
 @click.argument("template")
@@ -40,10 +55,11 @@ def checklist() -> None:
 @click.option("--lang", type=click.Choice(LANGUAGES),
               help="The language of the prompts (default: the locale's, from LC_ALL, "
                    "LC_MESSAGES or LANG: zh-CN when it starts with zh, else en).")
+@KEY
 @FORMAT
 @click.pass_obj
 def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Path | None,
-         lang: str | None, fmt: str) -> int:
+         lang: str | None, key: Path | None, fmt: str) -> int:
     """Complete checklist TEMPLATE for patch ID."""
     from releasegate.actions.evidence import fill_checklist, find_template
 
@@ -60,7 +76,7 @@ def fill(obj: Context, patch_id: str, template: str, env: str, answers_file: Pat
         raise InputError("no answers given and no terminal to ask on", code="usage",
                          hint="pass --answers FILE (a YAML map of item id to answer)")
     result, warnings = fill_checklist(ledger, obj.person, patch_id, template, env, answers,
-                                      doc)
+                                      doc, key=_key(obj, key))
     return finish(fmt, warnings, lambda: {"patch": result.patch, "env": env, **result.detail},
                   lambda: f"recorded checklist {template} for {result.patch} ({env} gate)")
 
@@ -231,15 +247,16 @@ def diff(obj: Context, patch_id: str, env: str, suite: str | None, fmt: str) -> 
 @click.option("--until", required=True,
               help="Expiry: YYYY-MM-DD (end of that day in the pipeline's time zone) or an "
                    "ISO 8601 time with offset.")
+@KEY
 @FORMAT
 @click.pass_obj
 def waive(obj: Context, patch_id: str, env: str, pattern: str, reason: str, until: str,
-          fmt: str) -> int:
+          key: Path | None, fmt: str) -> int:
     """Waive named failing tests of patch ID for a gate, for its current digest only."""
     from releasegate.actions.evidence import waive as record_waiver
 
     result, warnings = record_waiver(obj.ledger(), obj.person, patch_id, env, pattern, reason,
-                                     until)
+                                     until, key=_key(obj, key))
     return finish(fmt, warnings, lambda: {"patch": result.patch, "env": env, **result.detail},
                   lambda: f"waived {pattern} for {result.patch} ({env} gate) until "
                           f"{result.detail['until']}")
@@ -252,15 +269,16 @@ def waive(obj: Context, patch_id: str, env: str, pattern: str, reason: str, unti
 @click.option("--reject", is_flag=True, help="Reject instead of approve; blocks the gate "
               "until you approve later.")
 @click.option("--comment", help="A comment kept with the sign-off.")
+@KEY
 @FORMAT
 @click.pass_obj
 def signoff(obj: Context, patch_id: str, env: str, role: str, reject: bool,
-            comment: str | None, fmt: str) -> int:
+            comment: str | None, key: Path | None, fmt: str) -> int:
     """Approve (or reject) patch ID for a gate, in a role."""
     from releasegate.actions.evidence import sign_off
 
     result, warnings = sign_off(obj.ledger(), obj.person, patch_id, env, role, reject,
-                                comment)
+                                comment, key=_key(obj, key))
     word = "rejected" if reject else "approved"
     return finish(fmt, warnings, lambda: {"patch": result.patch, "env": env, **result.detail},
                   lambda: f"{word} {result.patch} for {env} as {role}")

@@ -111,7 +111,8 @@ def parse_pipeline(doc: Document, templates: Mapping[str, ChecklistTemplate]) ->
         version=data["version"], timezone=data.get("timezone", "UTC"),
         environments=environments, people=people, roles=roles,
         rules=_parse_rules(data.get("rules") or {}), templates=dict(templates),
-        notices=_parse_notices(data["notices"]) if data.get("notices") else None)
+        notices=_parse_notices(data["notices"]) if data.get("notices") else None,
+        revoked_keys=tuple(data.get("revoked_keys", ())))
     _check_pipeline(doc, pipeline)
     return pipeline
 
@@ -157,7 +158,8 @@ def _check_notices(doc: Document, notices: Notices) -> None:
 
 
 def _parse_rules(raw: dict[str, Any]) -> Rules:
-    return Rules(**{**raw, "waivers_by": tuple(raw.get("waivers_by", ()))})
+    return Rules(**{**raw, "waivers_by": tuple(raw.get("waivers_by", ())),
+                    "proxies_by": tuple(raw.get("proxies_by", ()))})
 
 
 def _parse_environment(raw: dict[str, Any]) -> Environment:
@@ -165,8 +167,10 @@ def _parse_environment(raw: dict[str, Any]) -> Environment:
     return Environment(name=raw["name"], gate=Gate(
         checklists=tuple(gate.get("checklists", ())),
         tests=tuple(_parse_tests_rule(t) for t in gate.get("tests", ())),
-        signoffs=tuple(SignoffRule(role=s["role"], count=s.get("count", 1))
-                       for s in gate.get("signoffs", ()))))
+        signoffs=tuple(SignoffRule(role=s["role"], count=s.get("count", 1),
+                                   proxy=s.get("proxy", "deny"))
+                       for s in gate.get("signoffs", ())),
+        signatures=gate.get("signatures") == "required"))
 
 
 def _parse_tests_rule(raw: dict[str, Any]) -> TestsRule:
@@ -179,6 +183,28 @@ def _parse_tests_rule(raw: dict[str, Any]) -> TestsRule:
                      no_new_failures=raw.get("no_new_failures", False),
                      no_missing_tests=missing, flaky=raw.get("flaky", "allow"),
                      known_failures=raw.get("known_failures", "deny"))
+
+
+def _check_keys(doc: Document, pipeline: Pipeline) -> None:
+    """Every key line must hold a key of the type it names; no key belongs to two people."""
+    from releasegate.core.sshsig import key_blob
+
+    owners: dict[bytes, str] = {}
+    for pid, person in pipeline.people.items():
+        for i, key in enumerate(person.keys):
+            blob = key_blob(key.line)
+            at = ("people", pid, "keys", i)
+            if blob is None:
+                raise doc.error(at, "not an OpenSSH public key line (type, base64 key, "
+                                "comment)", cls=ConfigError)
+            if blob in owners and owners[blob] != pid:
+                raise doc.error(at, f"this key is also {owners[blob]}'s; a key identifies "
+                                "one person", cls=ConfigError)
+            owners[blob] = pid
+    for i, line in enumerate(pipeline.revoked_keys):
+        if key_blob(line) is None:
+            raise doc.error(("revoked_keys", i), "not an OpenSSH public key line",
+                            cls=ConfigError)
 
 
 def _check_pipeline(doc: Document, pipeline: Pipeline) -> None:
@@ -201,6 +227,9 @@ def _check_pipeline(doc: Document, pipeline: Pipeline) -> None:
         _check_notices(doc, pipeline.notices)
     for i, role in enumerate(pipeline.rules.waivers_by):
         _must_exist(doc, ("rules", "waivers_by", i), "role", role, pipeline.roles)
+    for i, role in enumerate(pipeline.rules.proxies_by):
+        _must_exist(doc, ("rules", "proxies_by", i), "role", role, pipeline.roles)
+    _check_keys(doc, pipeline)
     for template in pipeline.templates.values():
         for role in template.roles:
             if role not in pipeline.roles:

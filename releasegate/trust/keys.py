@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from releasegate.core.model import Person, Pipeline
-from releasegate.trust.sshsig import key_blob
+from releasegate.core.sshsig import key_blob
 
 KINDS = ("signoff", "checklist", "waiver")
 NAMESPACES = {kind: f"{kind}.v1@releasegate" for kind in KINDS}

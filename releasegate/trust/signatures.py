@@ -19,6 +19,7 @@ from typing import Any
 from releasegate.core.clock import parse_stamp
 from releasegate.core.errors import InputError, RuleError
 from releasegate.core.model import Event, Pipeline
+from releasegate.core.sshsig import HASHES, Signature, read_signature
 from releasegate.trust import ssh_keygen, statements
 from releasegate.trust.keys import (
     NAMESPACES,
@@ -28,7 +29,6 @@ from releasegate.trust.keys import (
     revoked_blobs,
     revoked_lines,
 )
-from releasegate.trust.sshsig import HASHES, Signature, read_signature
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Which key signs: `--key FILE`, else RELEASEGATE_SIGNING_KEY, else git's
-`user.signingKey` (a key file, or `key::` and a public key line whose private half is
-in ssh-agent). A public key file works too when ssh-agent holds the private key."""
+`user.signingKey` where git signs with SSH (`gpg.format ssh`): a key file, or `key::`
+and a public key line whose private half is in ssh-agent. A public key file works
+too when ssh-agent holds the private key."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ def signing_key(explicit: Path | None, environ: Mapping[str, str],
     from_env = environ.get("RELEASEGATE_SIGNING_KEY")
     if from_env:
         return _existing(Path(from_env).expanduser(), "RELEASEGATE_SIGNING_KEY")
+    if (store.config_value("gpg.format") or "").lower() != "ssh":
+        return None  # git signs with GPG here: its user.signingKey is no SSH key
     configured = store.config_value("user.signingkey")
     if not configured:
         return None

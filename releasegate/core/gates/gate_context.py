@@ -14,6 +14,15 @@ ResultsBySuite = Mapping[tuple[str, str], SuiteResults]  # (env, suite) -> resul
 
 
 @dataclass(frozen=True)
+class SignatureReport:
+    """How the signatures of a gate's evidence were checked (outside core, with
+    ssh-keygen): how many, and the events left out, each with the reason."""
+
+    checked: int = 0
+    ignored: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class GateContext:
     pipeline: Pipeline
     state: PatchState
@@ -21,6 +30,7 @@ class GateContext:
     dependencies: Mapping[str, PatchState | None] = field(default_factory=dict)
     results: ResultsBySuite = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: _now())
+    signatures: SignatureReport | None = None  # None: not checked
 
 
 def _now() -> datetime:

@@ -1,0 +1,128 @@
+"""Signing an act as it is recorded, and checking the signatures a gate counts.
+
+A sign-off, checklist or waiver for a gate with `signatures: required` must be signed
+by its actor's registered key, or it is refused (nothing recorded). Where a key is
+given for any other gate, the act is signed all the same. The gate counts only
+evidence whose signature checks: anything else is left out, whatever way it got in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from releasegate.actions.common import utc_now
+from releasegate.core.errors import ReleasegateError, RuleError
+from releasegate.core.gates.gate_context import GateContext, SignatureReport
+from releasegate.core.gates.gate_evidence import gate_evidence
+from releasegate.core.model import Event, Person, Pipeline
+from releasegate.core.state import PatchState
+from releasegate.ledger.cache import read_cache, write_cache
+from releasegate.ledger.events import event_path
+from releasegate.ledger.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class SignedAct:
+    """When the act happens and what its event and files gain from being signed."""
+
+    at: str
+    data: dict[str, Any]
+    files: dict[str, bytes]
+
+
+def sign_act(snap: Snapshot, pipeline: Pipeline, state: PatchState, actor: Person,
+             kind: str, env: str, data: dict[str, Any], key: Path | None) -> SignedAct:
+    """`data` signed by `actor` with `key` when a key is given or the gate requires it."""
+    from releasegate.trust import signatures, statements
+    from releasegate.trust.stored import signature_record
+
+    at = utc_now()
+    if key is None:
+        if pipeline.environment(env).gate.signatures:
+            raise RuleError(f"the {env} gate requires signatures, and no signing key is set",
+                            code="unsigned",
+                            hint="give --key FILE (your SSH private key, or its .pub when "
+                                 "ssh-agent holds it), or set RELEASEGATE_SIGNING_KEY or "
+                                 "git's user.signingKey")
+        return SignedAct(at, data, {})
+    seq = state.last_seq + 1
+    ctx = GateContext(pipeline, state, pipeline.environment(env))
+    seen = [{"path": e.path, "sha256": e.sha256} for e in gate_evidence(ctx)]
+    decided = statements.decided(kind, data)
+    statement = statements.build(kind, ledger=ledger_id(snap), patch=state.id,
+                                 digest=state.digest, env=env, signer=actor.id, at=at,
+                                 decided=decided, evidence=seen)
+    signature = signatures.sign(pipeline, kind=kind, key=key, statement=statement,
+                                signer=actor.id)
+    event = Event(kind, state.id, seq, None, at, actor.id, state.digest, env, data,
+                  event_path(state.id, seq, kind), "")
+    checked = signatures.check(pipeline, kind=kind, event=event, ledger=ledger_id(snap),
+                               decided=decided, statement=statement, signature=signature)
+    if not checked.ok:
+        raise RuleError(f"the signature would not count: {checked.reason}", code="wrong-key")
+    record, files = signature_record(state.id, seq, kind, statement, signature,
+                                     checked.fingerprint or "")
+    return SignedAct(at, {**data, "signature": record}, files)
+
+
+def ledger_id(snap: Snapshot) -> str:
+    """The ledger's first commit, which every statement names."""
+    if "ledger_id" not in snap.memo:
+        snap.memo["ledger_id"] = (snap.store.root_commit(snap.head) if snap.head
+                                  else "empty")
+    found: str = snap.memo["ledger_id"]
+    return found
+
+
+def signed_state(snap: Snapshot, pipeline: Pipeline, state: PatchState,
+                 target: str) -> tuple[PatchState, SignatureReport]:
+    """The state with only the evidence for `target` whose signatures check, and what
+    was left out and why. Used where the gate requires signatures."""
+    def good(event: Event) -> bool:
+        return event.env != target or verdicts.setdefault(
+            event.path, check_event(snap, pipeline, event))[0]
+
+    verdicts: dict[str, tuple[bool, str]] = {}
+    kept = replace(state, checklists=tuple(c for c in state.checklists if good(c.event)),
+                   signoffs=tuple(s for s in state.signoffs if good(s.event)),
+                   waivers=tuple(w for w in state.waivers if good(w.event)))
+    ignored = tuple((path, reason) for path, (ok, reason) in verdicts.items() if not ok)
+    return kept, SignatureReport(checked=len(verdicts), ignored=ignored)
+
+
+def check_event(snap: Snapshot, pipeline: Pipeline, event: Event) -> tuple[bool, str]:
+    """Whether the signed event's signature counts, and why not; cached under .git by
+    everything the answer depends on."""
+    from releasegate.trust.signatures import check
+    from releasegate.trust.statements import decided
+    from releasegate.trust.stored import read_signed
+
+    if not isinstance(event.data.get("signature"), Mapping):
+        return False, "unsigned"
+    try:
+        statement, signature = read_signed(snap, event)
+    except ReleasegateError as exc:
+        return False, exc.message
+    keys = sorted((p.id, k.line, k.valid_after or "", k.valid_before or "")
+                  for p in pipeline.people.values() for k in p.keys)
+    ident = hashlib.sha256(repr((event.sha256, statement, signature, keys,
+                                 sorted(pipeline.revoked_keys), ledger_id(snap))).encode())
+    cache = _cache_path(snap, ident.hexdigest())
+    cached = read_cache(cache)
+    if isinstance(cached, tuple):
+        return bool(cached[0]), str(cached[1])
+    checked = check(pipeline, kind=event.type, event=event, ledger=ledger_id(snap),
+                    decided=decided(event.type, event.data), statement=statement,
+                    signature=signature)
+    write_cache(cache, (checked.ok, checked.reason))
+    return checked.ok, checked.reason
+
+
+def _cache_path(snap: Snapshot, key: str) -> Path | None:
+    git_dir = snap.store.root / ".git"
+    return git_dir / "releasegate" / "signatures" / f"{key}.pickle" if git_dir.is_dir() \
+        else None
