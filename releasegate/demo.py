@@ -109,13 +109,16 @@ def run_demo(directory: Path, *, force: bool = False,
     results.mkdir()
 
     say("== 1. A new ledger: a git repository holding the pipeline and every decision")
-    init_ledger(root / "ledger", example=True, timezone="Asia/Shanghai")
+    keys = _make_keys(root / "keys")
+    init_ledger(root / "ledger", example=True, timezone="Asia/Shanghai",
+                signing_keys={person: line for person, (_, line) in keys.items()})
     ledger = Ledger((root / "ledger").resolve())
     say(f"   {ledger.root}: dev -> test -> prod, people alice (release manager), bob "
         "(app owner), carol (test lead), dave (business), erin (change manager)")
+    say(f"   the prod gate requires signatures: each approver has an SSH key in {root / 'keys'}")
 
     say(f"\n== 2. Last month: {EARLIER} went to prod and set the regression baseline")
-    _ship_earlier(ledger, say, drop, results)
+    _ship_earlier(ledger, say, drop, results, keys)
 
     say(f"\n== 3. Acme FinSoft delivers {PATCH}; alice registers it")
     submitted = submit_patch(ledger, "alice", drop / "manifest.yaml")
@@ -126,9 +129,7 @@ def run_demo(directory: Path, *, force: bool = False,
     say("\n== 4. The regression run in test finds a surprise")
     _record(ledger, say, results, PATCH, "regression-core", "test",
             {NEW: "fee posted twice on month-end", KNOWN: "AFS-991 statement footer"})
-    fill_checklist(ledger, "carol", PATCH, "test-review", "prod", ANSWERS["test-review"])
-    fill_checklist(ledger, "erin", PATCH, "change-readiness", "prod",
-                   ANSWERS["change-readiness"])
+    _prod_checklists(ledger, keys, PATCH)
     comparisons, _ = diff_tests(ledger, PATCH, "test")
     say(f"   releasegate tests diff {PATCH} --env test")
     say(_indent(comparison_text(comparisons[0])))
@@ -143,18 +144,53 @@ def run_demo(directory: Path, *, force: bool = False,
     _record(ledger, say, results, PATCH, "regression-core", "test",
             {KNOWN: "AFS-991 statement footer"}, rerun=True)
 
-    say("\n== 6. Sign-offs: four people in four roles; the submitter may not sign")
+    say("\n== 6. Sign-offs: four people in four roles, each signed with the signer's own key;")
+    say("   the submitter may not sign")
     for person, role in SIGNERS:
-        sign_off(ledger, person, PATCH, "prod", role)
-        say(f"   {person} approved as {role}")
+        sign_off(ledger, person, PATCH, "prod", role, key=keys[person][0])
+        say(f"   {person} approved as {role} (signed with {keys[person][0].name})")
     _promote(ledger, say, PATCH, "prod")
 
     say("\n== 7. The board")
     board, _ = status_board(ledger)
     say(_indent(board_text(board)))
     _publish(ledger, say, root / "site")
+    _audit(ledger, say, drop)
     _next_steps(ledger, say)
     return ledger
+
+
+def _make_keys(folder: Path) -> dict[str, tuple[Path, str]]:
+    """An SSH key for each approver of the prod gate: private key path, public line."""
+    from releasegate.trust.ssh_keygen import generate
+
+    folder.mkdir()
+    return {person: (folder / person, generate(folder / person, f"{person}@demo"))
+            for person in ("carol", "bob", "dave", "erin")}
+
+
+def _prod_checklists(ledger: Ledger, keys: dict[str, tuple[Path, str]], patch: str) -> None:
+    fill_checklist(ledger, "carol", patch, "test-review", "prod", ANSWERS["test-review"],
+                   key=keys["carol"][0])
+    fill_checklist(ledger, "erin", patch, "change-readiness", "prod",
+                   ANSWERS["change-readiness"], key=keys["erin"][0])
+
+
+def _audit(ledger: Ledger, say: Callable[[str], None], drop: Path) -> None:
+    from releasegate.actions.artifact_check import verify_artifacts
+    from releasegate.actions.audit import verify_ledger
+
+    say("\n== 10. The auditor and the deploy job check, offline, with git and ssh-keygen")
+    audit, _ = verify_ledger(ledger)
+    say("   releasegate verify")
+    say(f"   {audit.patches} patches, {audit.events} events, {audit.signatures} signatures, "
+        f"{audit.promotions} promotions re-evaluated: "
+        + ("CLEAN" if audit.ok else f"{len(audit.findings)} findings"))
+    files = [drop / "cbs-7.4.2-hf3.tar", drop / "install-notes.txt"]
+    check, _ = verify_artifacts(ledger, PATCH, files)
+    say(f"   releasegate verify-artifact {PATCH} cbs-7.4.2-hf3.tar install-notes.txt")
+    say(f"   {'OK' if check.ok else 'DIFFERENT'}: the files are the artifacts approved for "
+        f"{check.env} (digest {check.digest[:19]}...)")
 
 
 def _publish(ledger: Ledger, say: Callable[[str], None], site: Path) -> None:
@@ -195,7 +231,7 @@ def _to_test(ledger: Ledger, say: Callable[[str], None], results: Path, patch: s
 
 
 def _ship_earlier(ledger: Ledger, say: Callable[[str], None], drop: Path,
-                  results: Path) -> None:
+                  results: Path, keys: dict[str, tuple[Path, str]]) -> None:
     from releasegate.core import clock
 
     submit_patch(ledger, "alice", drop / "earlier.yaml")
@@ -204,13 +240,11 @@ def _ship_earlier(ledger: Ledger, say: Callable[[str], None], drop: Path,
             {KNOWN: "AFS-991 statement footer"})
     until = (clock.now() + timedelta(days=90)).strftime("%Y-%m-%d")
     waive(ledger, "carol", EARLIER, "prod", f"cbs.regression-core::{KNOWN}",
-          "known vendor defect AFS-991, fix due in 7.5", until)
+          "known vendor defect AFS-991, fix due in 7.5", until, key=keys["carol"][0])
     say(f"   carol (test lead) waived the long-standing failure {KNOWN} until {until}")
-    fill_checklist(ledger, "carol", EARLIER, "test-review", "prod", ANSWERS["test-review"])
-    fill_checklist(ledger, "erin", EARLIER, "change-readiness", "prod",
-                   ANSWERS["change-readiness"])
+    _prod_checklists(ledger, keys, EARLIER)
     for person, role in SIGNERS:
-        sign_off(ledger, person, EARLIER, "prod", role)
+        sign_off(ledger, person, EARLIER, "prod", role, key=keys[person][0])
     _promote(ledger, say, EARLIER, "prod")
 
 
@@ -257,5 +291,9 @@ def _next_steps(ledger: Ledger, say: Callable[[str], None]) -> None:
     for line in (f"{base} patch show {PATCH}", f"{base} patch log {PATCH}",
                  f"{base} tests diff {PATCH} --env test",
                  f"{base} patch show {EARLIER} --format json", f"{base} status",
+                 f"{base} verify",
+                 f"{base} verify-artifact {PATCH} "
+                 f"{ledger.root.parent / 'vendor-drop' / 'cbs-7.4.2-hf3.tar'} "
+                 f"{ledger.root.parent / 'vendor-drop' / 'install-notes.txt'}",
                  f"git -C {ledger.root} log --oneline"):
         say(f"   {line}")

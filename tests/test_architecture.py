@@ -102,7 +102,7 @@ ALLOWED = {
     "delivery": {"delivery", "core"},
     "actions": {"actions", "trust", "notices", "site", "delivery", "evidence", "ledger",
                 "config", "core"},
-    "demo": {"demo", "actions", "cli", "ledger", "core"},
+    "demo": {"demo", "actions", "cli", "trust", "ledger", "core"},
     "cli": set(PARTS),
 }
 NO_CLICK = {"core", "config", "ledger", "evidence", "trust", "notices", "site", "delivery",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -98,20 +99,38 @@ def default_checklists() -> dict[str, bytes]:
     return dict(sorted(found.items()))
 
 
+def _with_keys(config: str, keys: Mapping[str, str]) -> str:
+    config = config.replace(
+        "      checklists: [test-review, change-readiness]\n",
+        "      signatures: required        # sign-offs, checklists and waivers carry SSH "
+        "signatures\n      checklists: [test-review, change-readiness]\n", 1)
+    lines = []
+    for line in config.splitlines(keepends=True):
+        person = line.strip().split(":", 1)[0]
+        if person in keys and line.startswith("  ") and line.rstrip().endswith("}"):
+            line = line.rstrip()[:-1] + f', keys: ["{keys[person]}"]}}\n'
+        lines.append(line)
+    return "".join(lines)
+
+
 @dataclass(frozen=True)
 class Initialized:
     root: Path
     files: tuple[str, ...]
 
 
-def init_ledger(directory: Path, *, example: bool = False,
-                timezone: str = "UTC") -> Initialized:
-    """A new ledger in `directory`: git repository, pipeline and checklists, committed."""
+def init_ledger(directory: Path, *, example: bool = False, timezone: str = "UTC",
+                signing_keys: Mapping[str, str] | None = None) -> Initialized:
+    """A new ledger in `directory`: git repository, pipeline and checklists, committed.
+    With `signing_keys` (person -> public key line; example people only), those keys
+    are registered and the prod gate requires signatures."""
     root = directory.resolve()
     _refuse_occupied(root)
     people = EXAMPLE_PEOPLE if example else NO_PEOPLE
-    files: dict[str, bytes | Path] = {
-        CONFIG_FILE: PIPELINE.format(timezone=timezone, people=people).encode()}
+    config = PIPELINE.format(timezone=timezone, people=people)
+    if signing_keys:
+        config = _with_keys(config, signing_keys)
+    files: dict[str, bytes | Path] = {CONFIG_FILE: config.encode()}
     for name, data in default_checklists().items():
         files[f"{CHECKLISTS}/{name}"] = data
     _validate_defaults(files)
