@@ -238,13 +238,31 @@ def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, sui
 
 def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: str,
              reject: bool = False, comment: str | None = None, *,
-             key: Path | None = None) -> tuple[Recorded, list[str]]:
+             key: Path | None = None, on_behalf_of: str | None = None,
+             evidence: Path | None = None) -> tuple[Recorded, list[str]]:
     """Approve or reject the patch for the gate of `env`, in `role`; signed with `key`
-    when one is given (a gate that requires signatures refuses it unsigned)."""
+    when one is given (a gate that requires signatures refuses it unsigned).
+
+    With `on_behalf_of` (and `evidence`, the file the decision arrived in), the acting
+    person records that person's decision as a proxy: they must hold a role of
+    `rules.proxies_by`, and the approver must be able to sign it off themselves. The
+    recorder is the event's actor (and the signer); the gate counts it for the
+    approver, where the role's rule says `proxy: allow`.
+    """
     check_text(env, "--env")
     check_text(role, "--role")
     if comment is not None:
         check_text(comment, "--comment", multiline=True)
+    if (on_behalf_of is None) != (evidence is None):
+        raise InputError("--on-behalf-of and --evidence go together: a proxy sign-off "
+                         "needs the evidence of the approver's decision", code="usage")
+    proof = None
+    if on_behalf_of is not None and evidence is not None:
+        from releasegate.evidence.proxies import read_evidence
+
+        check_text(on_behalf_of, "--on-behalf-of")
+        check_text(evidence.name, "--evidence")
+        proof = read_evidence(evidence)
 
     def operation(snap: Snapshot) -> Write[Recorded]:
         pipeline = load_pipeline(snap)
@@ -257,18 +275,58 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
         actor = resolve_actor(pipeline, claimed, ledger.store)
         state = load_patch(ledger, snap, patch)
         refuse_passed_gate(pipeline, state, env)
-        _check_signer(pipeline, state, actor.id, env, role)
+        approver = actor.id
+        if on_behalf_of is not None:
+            approver = on_behalf_of
+            _check_recorder(pipeline, state, actor.id, approver)
+        _check_signer(pipeline, state, approver, env, role)
         decision = "reject" if reject else "approve"
         data: dict[str, Any] = {"role": role, "decision": decision}
         if comment:
             data["comment"] = comment
-        act = sign_act(snap, pipeline, state, actor, "signoff", env, data, key)
-        return append_event(state, actor, "signoff", env, act.data,
-                            f"{decision} for {env} as {role} by {actor.id}",
-                            result=Recorded(state.id, env, "signoff", data),
-                            files=act.files, at=act.at)
+        files: dict[str, Any] = {}
+        said = f"{decision} for {env} as {role} by {actor.id}"
+        if proof is not None:
+            from releasegate.evidence.proxies import proxy_record
 
-    return ledger.transact(operation)
+            data["proxy"] = proxy_record(approver, actor.id, state.id, proof)
+            files[data["proxy"]["evidence"]] = proof.data
+            said = (f"{decision} for {env} as {role} by {approver}, recorded by {actor.id} "
+                    "on their behalf")
+        act = sign_act(snap, pipeline, state, actor, "signoff", env, data, key)
+        return append_event(state, actor, "signoff", env, act.data, said,
+                            result=Recorded(state.id, env, "signoff", data),
+                            files={**files, **act.files}, at=act.at)
+
+    recorded, warnings = ledger.transact(operation)
+    if on_behalf_of is not None:
+        rule = next((r for r in load_pipeline(ledger.snapshot()).environment(env).gate.signoffs
+                     if r.role == role), None)
+        if rule is not None and rule.proxy != "allow":
+            warnings.append(f"the {env} gate does not allow proxy sign-offs for role {role} "
+                            "(proxy: deny): recorded, but it does not count")
+    return recorded, warnings
+
+
+def _check_recorder(pipeline: Pipeline, state: Any, recorder: str, approver: str) -> None:
+    """Whether `recorder` may record a sign-off on `approver`'s behalf."""
+    if approver == recorder:
+        raise RuleError(f"{recorder} cannot sign off on their own behalf by proxy",
+                        code="proxy-self",
+                        hint="sign off without --on-behalf-of and --evidence")
+    if approver not in pipeline.people:
+        raise NotFoundError(f"unknown person '{approver}' (--on-behalf-of)",
+                            code="unknown-person", hint=did_you_mean(approver, pipeline.people))
+    allowed = pipeline.rules.proxies_by
+    if not any(pipeline.holds(recorder, r) for r in allowed):
+        who = ", ".join(allowed) if allowed else "nobody (rules.proxies_by is empty)"
+        raise RuleError(f"{recorder} may not record sign-offs on behalf of others; proxies "
+                        f"are for: {who}", code="not-allowed",
+                        hint=None if allowed else "list the roles under rules.proxies_by")
+    if recorder in state.deliverers:
+        did = "submitted" if recorder == state.submitter else "re-delivered"
+        raise RuleError(f"{recorder} {did} {state.id} and may not record a sign-off on "
+                        "anyone's behalf (four eyes)", code="four-eyes")
 
 
 def _check_signer(pipeline: Pipeline, state: Any, person: str, env: str, role: str) -> None:

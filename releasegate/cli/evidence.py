@@ -265,23 +265,44 @@ def waive(obj: Context, patch_id: str, env: str, pattern: str, reason: str, unti
 @click.command("signoff")
 @click.argument("patch_id", metavar="ID")
 @click.option("--env", required=True, help="The gate signed (the environment being entered).")
-@click.option("--role", required=True, help="The role you sign in.")
+@click.option("--role", required=True, help="The role you sign in (with --on-behalf-of: the "
+              "role the approver holds).")
 @click.option("--reject", is_flag=True, help="Reject instead of approve; blocks the gate "
-              "until you approve later.")
+              "until the approver approves later.")
 @click.option("--comment", help="A comment kept with the sign-off.")
+@click.option("--on-behalf-of", "on_behalf_of", metavar="PERSON",
+              help="Record PERSON's decision, which reached you by e-mail or from an OA "
+                   "system (a proxy sign-off; you need a role of rules.proxies_by). Needs "
+                   "--evidence.")
+@click.option("--evidence", type=FILE,
+              help="With --on-behalf-of: the file the decision arrived in (an .eml, a PDF, "
+                   "a screenshot; a regular file of at most 10 MiB), kept in the ledger by "
+                   "its sha256.")
 @KEY
 @FORMAT
 @click.pass_obj
 def signoff(obj: Context, patch_id: str, env: str, role: str, reject: bool,
-            comment: str | None, key: Path | None, fmt: str) -> int:
-    """Approve (or reject) patch ID for a gate, in a role."""
+            comment: str | None, on_behalf_of: str | None, evidence: Path | None,
+            key: Path | None, fmt: str) -> int:
+    """Approve (or reject) patch ID for a gate, in a role; or record someone else's
+    decision on their behalf (--on-behalf-of PERSON --evidence FILE)."""
     from releasegate.actions.evidence import sign_off
 
     result, warnings = sign_off(obj.ledger(), obj.person, patch_id, env, role, reject,
-                                comment, key=_key(obj, key))
+                                comment, key=_key(obj, key), on_behalf_of=on_behalf_of,
+                                evidence=evidence)
     word = "rejected" if reject else "approved"
+    proxy = result.detail.get("proxy")
+
+    def text() -> str:
+        if not proxy:
+            return f"{word} {result.patch} for {env} as {role}"
+        return (f"{word} {result.patch} for {env} as {role} on behalf of {proxy['for']} "
+                f"(recorded by {proxy['recorded_by']}; evidence {proxy['evidence_name']}, "
+                f"sha256 {proxy['evidence_sha256']})")
+
     return finish(fmt, warnings, lambda: {"patch": result.patch, "env": env, **result.detail},
-                  lambda: f"{word} {result.patch} for {env} as {role}")
+                  text)
 
 
 COMMANDS = [checklist, tests, signoff, waive]

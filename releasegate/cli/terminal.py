@@ -8,12 +8,13 @@ escaped (\\x1b, \\n), so it neither drives the terminal nor starts a line of its
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from releasegate.core.board import Board, PatchView, board_json, patch_summary
 from releasegate.core.model import Event, Verdict
 from releasegate.core.regression import CLASSES, Comparison
-from releasegate.core.state import PatchState
+from releasegate.core.state import PatchState, Proxy
 from releasegate.core.text import text_in
 
 # C0 and C1 controls and DEL; the line and paragraph separators; the bidirectional
@@ -102,9 +103,12 @@ def evidence_json(state: PatchState) -> dict[str, Any]:
         gates.setdefault(c.env, {}).setdefault("checklists", []).append(
             {"template": c.template, "by": c.person, "at": c.event.at})
     for s in state.signoffs:
-        gates.setdefault(s.env, {}).setdefault("signoffs", []).append(
-            {"role": s.role, "by": s.person, "decision": "approve" if s.approve else "reject",
-             "at": s.event.at, "comment": s.comment})
+        entry: dict[str, Any] = {"role": s.role, "by": s.person,
+                                 "decision": "approve" if s.approve else "reject",
+                                 "at": s.event.at, "comment": s.comment}
+        if s.proxy is not None:
+            entry["proxy"] = proxy_json(s.person, s.proxy)
+        gates.setdefault(s.env, {}).setdefault("signoffs", []).append(entry)
     for w in state.waivers:
         gates.setdefault(w.env, {}).setdefault("waivers", []).append(
             {"test": w.pattern, "by": w.person, "reason": w.reason, "until": w.until,
@@ -113,6 +117,12 @@ def evidence_json(state: PatchState) -> dict[str, Any]:
     for t in state.tests:
         tests.setdefault(t.env, []).append({"suite": t.suite, "at": t.event.at, **t.counts})
     return {"gates": gates, "tests": tests}
+
+
+def proxy_json(person: str, proxy: Proxy) -> dict[str, str]:
+    """A proxy sign-off's proxy, as its event records it."""
+    return {"for": person, "recorded_by": proxy.recorded_by, "evidence": proxy.evidence,
+            "evidence_sha256": proxy.evidence_sha256, "evidence_name": proxy.evidence_name}
 
 
 def patch_detail(view: PatchView) -> str:
@@ -134,7 +144,10 @@ def patch_detail(view: PatchView) -> str:
                      f"{t.counts['skipped']} skipped")
     for s in state.signoffs:
         word = "approved" if s.approve else "rejected"
-        lines.append(f"  {word} for {s.env} as {s.role} by {s.person} at {s.event.at}")
+        proxy = (f" (by proxy: recorded by {s.proxy.recorded_by}; evidence "
+                 f"{s.proxy.evidence_name}, sha256 {s.proxy.evidence_sha256})"
+                 if s.proxy is not None else "")
+        lines.append(f"  {word} for {s.env} as {s.role} by {s.person} at {s.event.at}{proxy}")
     for w in state.waivers:
         lines.append(f"  waiver {w.pattern} for {w.env} by {w.person} until {w.until}: "
                      f"{w.reason}")
@@ -177,6 +190,10 @@ def describe(event: Event) -> str:
     if event.type == "signoff":
         word = "approved" if d.get("decision") == "approve" else "rejected"
         comment = f": {d['comment']}" if d.get("comment") else ""
+        proxy = d.get("proxy")
+        if isinstance(proxy, Mapping):
+            return (f"{word} for {event.env} as {d.get('role')} on behalf of "
+                    f"{proxy.get('for')} (evidence {proxy.get('evidence_name')}){comment}")
         return f"{word} for {event.env} as {d.get('role')}{comment}"
     if event.type == "waiver":
         return f"waived {d.get('test')} for {event.env} until {d.get('until')}: {d.get('reason')}"

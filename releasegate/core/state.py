@@ -28,13 +28,30 @@ class TestRecording:
 
 
 @dataclass(frozen=True)
+class Proxy:
+    """How a proxy sign-off came to be: who recorded it (the event's actor) and the
+    evidence of the approver's decision (an e-mail, a PDF...), stored in the ledger at
+    `evidence` and bound by its sha256."""
+
+    recorded_by: str
+    evidence: str
+    evidence_sha256: str
+    evidence_name: str
+
+
+@dataclass(frozen=True)
 class Signoff:
+    """A decision for a gate in a role. `person` is whose decision it is: the event's
+    actor, or for a proxy sign-off the person it was recorded for (`proxy.for`), while
+    `proxy.recorded_by` is the actor who recorded it."""
+
     env: str
     role: str
     person: str
     approve: bool
     comment: str | None
     event: Event
+    proxy: Proxy | None = None
 
 
 @dataclass(frozen=True)
@@ -105,9 +122,11 @@ def fold(manifest: Manifest, events: list[Event]) -> PatchState:
             tests.append(TestRecording(event.env, event.data["suite"], counts,
                                        tuple(event.data.get("files") or ()), event))
         elif event.type == "signoff" and event.env:
-            signoffs.append(Signoff(event.env, event.data["role"], event.actor,
+            proxy = _proxy(event)
+            signoffs.append(Signoff(event.env, event.data["role"],
+                                    event.actor if proxy is None else _for(event),
                                     event.data["decision"] == "approve",
-                                    event.data.get("comment"), event))
+                                    event.data.get("comment"), event, proxy))
         elif event.type == "waiver" and event.env:
             waivers.append(Waiver(event.env, event.data["test"], event.data["reason"],
                                   event.data["until"], event.actor, event))
@@ -116,6 +135,23 @@ def fold(manifest: Manifest, events: list[Event]) -> PatchState:
                       checklists=tuple(checklists), tests=tuple(tests),
                       signoffs=tuple(signoffs), events=tuple(events),
                       waivers=tuple(waivers))
+
+
+def _proxy(event: Event) -> Proxy | None:
+    """The proxy of a sign-off recorded on someone's behalf; None for a plain one. The
+    recorder is the event's actor, whatever the data says (the evidence check and the
+    audit report a `recorded_by` that differs)."""
+    if "proxy" not in event.data:
+        return None
+    raw = event.data["proxy"]
+    found = raw if isinstance(raw, Mapping) else {}
+    return Proxy(event.actor, str(found.get("evidence") or ""),
+                 str(found.get("evidence_sha256") or ""), str(found.get("evidence_name") or ""))
+
+
+def _for(event: Event) -> str:
+    raw = event.data["proxy"]
+    return str(raw.get("for") or "") if isinstance(raw, Mapping) else ""
 
 
 def _artifacts(event: Event) -> tuple[Artifact, ...]:

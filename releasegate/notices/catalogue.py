@@ -111,6 +111,8 @@ EN: dict[str, str] = {
     "signoff.approve": "{role}: approved by {person} on {time}",
     "signoff.reject": "{role}: rejected by {person} on {time}",
     "signoff.comment": "“{comment}”",
+    "signoff.proxy": "(recorded by {recorder} on behalf of {person}; evidence {evidence}, "
+                     "sha256 {sha256})",
     "signoffs.none": "No sign-off counts yet.",
     "h.checklists": "Checklists completed",
     "checklist.line": "{title}: completed by {person} on {time}",
@@ -270,6 +272,7 @@ ZH_CN: dict[str, str] = {
     "signoff.approve": "{role}：{person}于{time}批准",
     "signoff.reject": "{role}：{person}于{time}驳回",
     "signoff.comment": "“{comment}”",
+    "signoff.proxy": "（由{recorder}代{person}登记；凭证 {evidence}，sha256 {sha256}）",
     "signoffs.none": "尚无有效审批。",
     "h.checklists": "已完成的检查单",
     "checklist.line": "{title}：{person}于{time}完成",

@@ -351,6 +351,11 @@ def _signoff_lines(pipeline: Pipeline, state: PatchState, evidence: set[str],
                           time=_time(pipeline, lang, s.event.at))
             if s.comment:
                 line += " " + phrase(lang, "signoff.comment", comment=s.comment.strip())
+            if s.proxy is not None:
+                line += " " + phrase(
+                    lang, "signoff.proxy", recorder=person_name(pipeline, s.proxy.recorded_by),
+                    person=person_name(pipeline, s.person), evidence=s.proxy.evidence_name,
+                    sha256=s.proxy.evidence_sha256)
             yield line
 
 

@@ -78,11 +78,18 @@ def mismatches(doc: Mapping[str, Any], event: Event, *, kind: str, ledger: str,
 
 def decided(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """What a `kind` event decided, as its statement must name it: the role and the
-    decision of a sign-off (and its comment), the template and the sha256 of the
+    decision of a sign-off (and its comment; for a proxy sign-off also whom it was
+    recorded for, by whom, and the sha256 of its evidence), the template and the sha256 of the
     canonical answers of a checklist, the test pattern, reason and expiry of a waiver."""
     if kind == "signoff":
         found = {"role": data.get("role"), "decision": data.get("decision")}
-        return {**found, "comment": data["comment"]} if data.get("comment") else found
+        if data.get("comment"):
+            found["comment"] = data["comment"]
+        if "proxy" in data:  # recorded on someone's behalf: whose, and on what evidence
+            proxy = data["proxy"] if isinstance(data["proxy"], Mapping) else {}
+            found["proxy"] = {k: proxy.get(k) for k in ("for", "recorded_by",
+                                                         "evidence_sha256")}
+        return found
     if kind == "checklist":
         answers = hashlib.sha256(canonical(data.get("answers") or {})).hexdigest()
         return {"template": data.get("template"), "answers_sha256": answers}
