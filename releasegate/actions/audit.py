@@ -82,6 +82,13 @@ def verify_ledger(ledger: Ledger, *, accept_rewrite: bool = False) -> tuple[Audi
     audit.findings += _promotion_findings(ledger, snap, events, added, audit)
     audit.config_changes = [ConfigChange(c.sha, c.author, c.email, c.date, c.subject)
                             for c in commits if any(p == CONFIG_FILE for _, p in c.changes)]
+    if pipeline.rules.signed_config:
+        from releasegate.actions.signed_acts import config_signature
+
+        _, problem = config_signature(snap, pipeline)
+        if problem is not None:
+            audit.findings.append(Finding(ERROR, f"{problem} (rules.signed_config)", None,
+                                          CONFIG_FILE))
     return audit, snap.warnings
 
 

@@ -112,9 +112,14 @@ def evaluate_then(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: Pat
         from releasegate.actions.signed_acts import signed_state
 
         state, report = signed_state(snap, pipeline, state, target)
+    config = None
+    if pipeline.rules.signed_config and snap.head is not None:
+        from releasegate.actions.signed_acts import config_signature
+
+        config = config_signature(snap, pipeline)
     loaded = gate_results(ledger, snap, pipeline, state, target, now)
     verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
-                            loaded.results, now, report)
+                            loaded.results, now, report, config)
     return verdict, loaded
 
 

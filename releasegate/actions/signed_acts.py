@@ -126,3 +126,15 @@ def _cache_path(snap: Snapshot, key: str) -> Path | None:
     git_dir = snap.store.root / ".git"
     return git_dir / "releasegate" / "signatures" / f"{key}.pickle" if git_dir.is_dir() \
         else None
+
+
+def config_signature(snap: Snapshot, pipeline: Pipeline) -> tuple[str, str | None]:
+    """Under rules.signed_config: the commit that last changed releasegate.yaml and why
+    it does not count (None: an admin signed it), once per snapshot."""
+    from releasegate.trust.config_signature import config_problem
+
+    if "signed_config" not in snap.memo:
+        assert snap.head is not None
+        snap.memo["signed_config"] = config_problem(snap.store, pipeline, snap.head)
+    found: tuple[str, str | None] = snap.memo["signed_config"]
+    return found

@@ -31,6 +31,9 @@ class GateContext:
     results: ResultsBySuite = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: _now())
     signatures: SignatureReport | None = None  # None: not checked
+    # rules.signed_config: the commit that last changed the configuration, and why it
+    # does not count (None: signed by an admin); None when not checked
+    config: tuple[str, str | None] | None = None
 
 
 def _now() -> datetime:

@@ -26,3 +26,22 @@ def evaluate(ctx: GateContext) -> list[Condition]:
             else ""
         detail += f"; {len(report.ignored)} left out, without a valid signature: {named}{more}"
     return [Condition("signatures", "signatures", "pass", detail)]
+
+
+def config_rows(ctx: GateContext) -> list[Condition]:
+    """Under rules.signed_config, whether the configuration counts: its last change must
+    be a commit signed by an admin; fail closed when it was not checked."""
+    if not ctx.pipeline.rules.signed_config:
+        return []
+    if ctx.config is None:
+        return [Condition("config", "signed_config", "fail",
+                          "rules.signed_config is set, but the configuration's signature "
+                          "was not checked")]
+    commit, problem = ctx.config
+    if problem is not None:
+        return [Condition("config", "signed_config", "fail",
+                          f"{problem}; the configuration counts only when an admin signs "
+                          "its last change")]
+    return [Condition("config", "signed_config", "pass",
+                      f"releasegate.yaml last changed by commit {commit[:12]}, signed by an "
+                      "admin")]
