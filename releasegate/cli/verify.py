@@ -9,9 +9,12 @@ import click
 
 from releasegate.cli.main import Context
 from releasegate.cli.output import FORMAT, finish
+from releasegate.cli.terminal import tty_text
+from releasegate.core.errors import UsageError
 
 if TYPE_CHECKING:
     from releasegate.actions.audit import Audit
+    from releasegate.actions.dossier import Dossier
 
 
 @click.command("verify-artifact")
@@ -47,21 +50,61 @@ def verify_artifact(obj: Context, patch_id: str, files: tuple[Path, ...], env: s
 @click.option("--accept-rewrite", is_flag=True, help="After checking it, accept that the "
               "ledger's history was rewritten (a force-push, a reset): remember the new "
               "heads and verify them.")
+@click.option("--dossier", "dossier", metavar="ID", help="Also write patch ID's audit "
+              "dossier into DIR (-o): its files, signatures, keys and verdicts, summaries in "
+              "English and Chinese, and the commands that check it offline.")
+@click.option("-o", "--output", "output", metavar="DIR", type=click.Path(path_type=Path),
+              help="The folder the dossier is written into; it must not exist, or be empty.")
 @FORMAT
 @click.pass_obj
-def verify(obj: Context, accept_rewrite: bool, fmt: str) -> int:
+def verify(obj: Context, accept_rewrite: bool, dossier: str | None, output: Path | None,
+           fmt: str) -> int:
     """Re-check the whole ledger, as an auditor: exit 0 when clean, 1 with findings.
 
     Hash chains and sequence numbers, every event's shape, every piece of evidence (raw
     JUnit included) against its recorded sha256, every signature as of its time, git
     history against the events, every promotion re-evaluated as of its own time, and
     every change of releasegate.yaml.
+
+    With --dossier ID -o DIR: write patch ID's dossier, which an auditor checks with
+    sha256sum and ssh-keygen alone (DIR/README.md, DIR/verify.sh); exit 0 when the patch
+    verifies, 1 when the audit has findings for it (the dossier lists them).
     """
+    if (dossier is None) != (output is None):
+        raise UsageError("--dossier ID and -o DIR go together", code="usage",
+                         hint="releasegate verify --dossier ID -o DIR")
+    if dossier is not None and output is not None:
+        from releasegate.actions.dossier import write_dossier
+
+        written, warnings = write_dossier(obj.ledger(), dossier, output,
+                                          accept_rewrite=accept_rewrite)
+        return finish(fmt, warnings, written.to_dict, lambda: dossier_text(written),
+                      0 if written.ok else 1)
     from releasegate.actions.audit import verify_ledger
 
     audit, warnings = verify_ledger(obj.ledger(), accept_rewrite=accept_rewrite)
     return finish(fmt, warnings, audit.to_dict, lambda: audit_text(audit),
                   0 if audit.ok else 1)
+
+
+def dossier_text(written: Dossier) -> str:
+    """What was written and where, the sha256 to hand over with it, then the patch's
+    findings, errors first, and the outcome."""
+    lines = [f"dossier of {written.patch} written to {written.folder}",
+             f"  {written.files} files: {written.events} events, {written.signatures} "
+             f"signatures, {written.promotions} promotions replayed",
+             f"  ledger {written.ledger[:12]} at {written.head[:12]}",
+             f"  sha256 of SHA256SUMS: {written.sha256sums} (hand it over with the dossier)",
+             f"  check it offline: cd {written.folder} && sh verify.sh"]
+    ordered = sorted(written.findings, key=lambda f: f.severity != "error")
+    for finding in ordered:
+        lines.append(f"{finding.severity.upper()} {finding.file or finding.patch}: "
+                     f"{finding.what}")
+    errors = sum(f.severity == "error" for f in written.findings)
+    lines.append(f"VERIFIES: the audit found nothing wrong with {written.patch}"
+                 if written.ok else f"FAILED: {errors} error(s) found for {written.patch}; "
+                 "the dossier's summaries list them")
+    return "\n".join(tty_text(line) for line in lines)
 
 
 def audit_text(audit: Audit) -> str:
