@@ -111,6 +111,7 @@ def _audit_patch(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, pid: str,
         audit.findings.append(Finding(ERROR, exc.message, pid, exc.file))
         return {e.path: e for e in chain}
     audit.findings += _evidence_findings(ledger, snap, pid, chain)
+    audit.findings += _proxy_findings(snap, chain)
     audit.findings += _signature_findings(ledger, snap, pipeline, chain, audit)
     return {e.path: e for e in chain}
 
@@ -139,6 +140,20 @@ def _evidence_findings(ledger: Ledger, snap: Snapshot, pid: str,
             load_runs(snap, pid, EvidenceOf.of(event.path, files, event.data.get("counts") or {}))
         except ReleasegateError as exc:
             findings.append(Finding(ERROR, exc.message, pid, exc.file))
+    return findings
+
+
+def _proxy_findings(snap: Snapshot, chain: list[Event]) -> list[Finding]:
+    """Each proxy sign-off's evidence file against the sha256 its event recorded."""
+    from releasegate.evidence.proxies import check_proxy
+
+    findings = []
+    for event in chain:
+        if event.type == "signoff" and "proxy" in event.data:
+            try:
+                check_proxy(snap, event)
+            except ReleasegateError as exc:
+                findings.append(Finding(ERROR, exc.message, event.patch, exc.file))
     return findings
 
 

@@ -107,6 +107,11 @@ def evaluate_then(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: Pat
                   target: str, now: datetime) -> tuple[Verdict, Loaded]:
     """The verdict of `target`'s gate at `now`: signatures checked where the gate
     requires them (evidence without a valid one left out), then every condition."""
+    from releasegate.evidence.proxies import check_proxy
+
+    for signoff in state.signoffs:  # the evidence of each proxy, checked by its sha256
+        if signoff.env == target and signoff.proxy is not None:
+            check_proxy(snap, signoff.event)
     report = None
     if pipeline.environment(target).gate.signatures:
         from releasegate.actions.signed_acts import signed_state
