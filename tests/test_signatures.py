@@ -12,8 +12,8 @@ import pytest
 
 from releasegate.core.errors import RuleError
 from releasegate.core.model import Environment, Event, Gate, Person, PersonKey, Pipeline
+from releasegate.core.sshsig import read_signature
 from releasegate.trust import signatures, ssh_keygen, statements
-from releasegate.trust.sshsig import read_signature
 
 LEDGER = "1" * 40
 PATCH = "CBS-2026-0042"
