@@ -323,6 +323,49 @@ def test_json_output_names_the_dossier(shipped: Cli, tmp_path: Path) -> None:
     assert doc["sha256sums"] == hashlib.sha256((out / "SHA256SUMS").read_bytes()).hexdigest()
 
 
+def test_a_proxy_sign_offs_evidence_is_in_the_dossier_and_checked_offline(
+        rg: Cli, inputs: Path, tmp_path: Path) -> None:
+    def allow(config: dict[str, Any]) -> None:
+        config["rules"]["proxies_by"] = ["change-manager"]
+        for rule in gate_of(config, "prod")["signoffs"]:
+            if rule["role"] == "business":
+                rule["proxy"] = "allow"
+
+    edit_pipeline(rg.root, allow)
+    walk_to_test(rg, inputs)
+    record_regression(rg, inputs, PATCH, {"bank.Ledger::posts": "passed"})
+    for template, person in (("test-review", "carol"), ("change-readiness", "erin")):
+        must(rg, "checklist", "fill", PATCH, template, "--env", "prod", "--answers",
+             str(answers_file(inputs, template)), person=person)
+    for person, role in (("carol", "test-lead"), ("bob", "app-owner"),
+                         ("erin", "change-manager")):
+        must(rg, "signoff", PATCH, "--env", "prod", "--role", role, person=person)
+    mail = inputs / "approval.eml"
+    mail.write_bytes(b"From: Dave Chen <dave@bank.example>\r\n\r\nApproved.\r\n")
+    must(rg, "signoff", PATCH, "--env", "prod", "--role", "business", "--on-behalf-of",
+         "dave", "--evidence", str(mail), person="erin")
+    must(rg, "promote", PATCH, "--to", "prod")
+    out = tmp_path / "dossier"
+    result = _dossier(rg, out)
+    assert result.exit_code == 0, result.output
+    stored = f"evidence/{hashlib.sha256(mail.read_bytes()).hexdigest()}.eml"
+    assert (out / stored).read_bytes() == mail.read_bytes()
+    proxy = next(p for p in (out / "events").iterdir()
+                 if "on-behalf" in p.name or "recorded_by: erin" in p.read_text(encoding="utf-8"))
+    checked = _offline(out, "sh", "verify.sh")
+    assert checked.returncode == 0, checked.stdout
+    assert f"OK    events/{proxy.name} records the sha256 of {stored}" in checked.stdout
+    english = (out / "summary.en.md").read_text(encoding="utf-8")
+    chinese = (out / "summary.zh-CN.md").read_text(encoding="utf-8")
+    assert "approved as business for dave (recorded by proxy; evidence approval.eml" in english
+    assert "代dave以business身份批准（代为登记，凭证 approval.eml" in chinese
+    (out / stored).write_bytes(b"Approved, and more.\r\n")
+    _rewrite_sum(out, stored)
+    again = _offline(out, "sh", "verify.sh")
+    assert again.returncode == 1
+    assert f"FAIL  events/{proxy.name} records the sha256 of {stored}" in again.stdout
+
+
 # -- a dossier that does not check ---------------------------------------------------------
 
 def test_a_statement_tampered_in_the_dossier_fails_the_offline_check(

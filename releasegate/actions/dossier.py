@@ -475,6 +475,21 @@ def _evidence_bindings(record: Record) -> list[tuple[str, str, str]]:
     return [b for b in found if _SAFE_PATH.fullmatch(b[2])]
 
 
+def _proxy_evidence(record: Record) -> list[tuple[str, str, str]]:
+    """(event, field, evidence file) for the e-mail, PDF or screenshot each proxy
+    sign-off records by sha256."""
+    prefix = f"{PATCHES}/{record.patch}/"
+    found = []
+    for row in record.events:
+        proxy = row.event.data.get("proxy") if row.event is not None else None
+        if row.event is None or row.event.type != "signoff" or not isinstance(proxy, Mapping):
+            continue
+        path = str(proxy.get("evidence") or "")
+        if path.startswith(prefix + "evidence/") and _SAFE_PATH.fullmatch(path):
+            found.append((row.path, "evidence_sha256", path.removeprefix(prefix)))
+    return found
+
+
 SCRIPT_HEAD = """\
 #!/bin/sh
 # verify.sh: checks this audit dossier of {patch} offline, with sha256sum and
@@ -557,8 +572,8 @@ def script(record: Record) -> str:
             before = record.events[i - 1].path
             lines += [f"chained {q(each.path)} {q(before)}",
                       f"report $? {q(f'{each.path}: its prev is the sha256 of {before}')}"]
-    lines += ["", "echo '== 5. evidence: each file is the one its tests event records'"]
-    for event, name, path in _evidence_bindings(record):
+    lines += ["", "echo '== 5. evidence: each file is the one its event records'"]
+    for event, name, path in [*_evidence_bindings(record), *_proxy_evidence(record)]:
         lines += [f"records {q(event)} {name} {q(path)}",
                   f"report $? {q(f'{event} records the sha256 of {path}')}"]
     lines += ["", 'if [ "$failed" -eq 0 ]; then echo "ALL CHECKS PASSED"; exit 0; fi',
@@ -589,7 +604,8 @@ The account of the patch is in `summary.en.md` (Chinese: `summary.zh-CN.md`).
 - `summary.en.md`, `summary.zh-CN.md`: the account of the patch, each event, each
   signature, each promotion and the audit's findings
 - `events/`: the patch's event files, byte for byte as in the ledger
-- `evidence/`: the raw JUnit files, named by their sha256, and their stored summaries
+- `evidence/`: the raw JUnit files, named by their sha256, their stored summaries, and
+  the evidence of sign-offs recorded on an approver's behalf
 - `signatures/`: each signed event's statement (`.json`, canonical JSON) and its SSH
   signature (`.sig`)
 - `patch.yaml`: the patch's manifest, as submitted
@@ -664,7 +680,9 @@ No later event names the newest one. To check it, compare it with the ledger its
 ## 5. The evidence
 
 Each raw JUnit file is named by its sha256, which its `tests` event records as
-`sha256`; its stored summary's sha256 is recorded as `summary_sha256`:
+`sha256`; its stored summary's sha256 is recorded as `summary_sha256`. The evidence of
+a sign-off recorded on the approver's behalf (an e-mail, a PDF, a screenshot) is named
+by its sha256 too, which the sign-off records as `evidence_sha256`:
 
 ```sh
 {evidence_commands}
@@ -686,7 +704,7 @@ README_ZH = """\
 - `summary.zh-CN.md`、`summary.en.md`：审计说明，包括补丁概况、全部事件、电子签名、
   环境推进及审计发现
 - `events/`：补丁的全部事件文件，与台账中的文件逐字节一致
-- `evidence/`：原始 JUnit 测试结果（以其 sha256 命名）及其统计摘要
+- `evidence/`：原始 JUnit 测试结果（以其 sha256 命名）及其统计摘要，以及代为登记的审批所附凭证
 - `signatures/`：每个已签名事件的签名声明（`.json`，规范化 JSON）及 SSH 签名（`.sig`）
 - `patch.yaml`：补丁登记时提交的清单
 - `allowed_signers`：全部签名人的公钥，命名空间和有效期与 releasegate 核验时一致
@@ -754,7 +772,8 @@ releasegate 的做法一致。
 ### 第五步：核对测试证据
 
 每个原始 JUnit 文件以其 sha256 命名，该值记载在对应的 `tests` 事件中（`sha256`）；
-其统计摘要的 sha256 记载为 `summary_sha256`：
+其统计摘要的 sha256 记载为 `summary_sha256`。代为登记的审批所附凭证（邮件、PDF 或截图）
+同样以其 sha256 命名，该值记载在审批事件中（`evidence_sha256`）：
 
 ```sh
 {evidence_commands}
@@ -776,7 +795,7 @@ def readme(record: Record) -> str:
             chain.append(f"sha256sum {q(record.events[i - 1].path)}; "
                          f"grep '^prev:' {q(row.path)}")
     evidence = [f"sha256sum {q(path)}; grep -E '^[ -]*{name}: ' {q(event)}"
-                for event, name, path in _evidence_bindings(record)]
+                for event, name, path in [*_evidence_bindings(record), *_proxy_evidence(record)]]
     values = {"patch": record.patch, "ledger": record.ledger, "head": record.head,
               "written": record.written_at, "folder": f"{PATCHES}/{record.patch}",
               "newest": record.events[-1].path if record.events else "events/",
@@ -868,6 +887,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "what.tests": "recorded {suite}: {tests} tests, {passed} passed, {failed} failed, "
                       "{errors} errors, {skipped} skipped, {flaky} flaky",
         "what.signoff": "{decision} as {role}",
+        "what.signoff.proxy": "{decision} as {role} for {person} (recorded by proxy; "
+                              "evidence {name}, sha256 {sha})",
         "what.comment": "; comment: {comment}",
         "what.waiver": "waived {test} until {until}; reason: {reason}",
         "what.promoted.into": "promoted into {target}",
@@ -946,6 +967,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "what.tests": "记录测试 {suite}：共 {tests} 个用例（通过 {passed}，失败 {failed}，"
                       "错误 {errors}，跳过 {skipped}，不稳定 {flaky}）",
         "what.signoff": "以{role}身份{decision}",
+        "what.signoff.proxy": "代{person}以{role}身份{decision}（代为登记，凭证 {name}，"
+                              "sha256 {sha}）",
         "what.comment": "；意见：{comment}",
         "what.waiver": "豁免测试 {test}，有效期至 {until}；理由：{reason}",
         "what.promoted.into": "进入{target}",
@@ -1095,9 +1118,14 @@ class _Summary:
                              ("tests", "passed", "failed", "errors", "skipped", "flaky")})
         if event.type == "signoff":
             decision = str(d.get("decision"))
-            said = self.t("what.signoff", role=_md(d.get("role")),
+            proxy = d.get("proxy") if isinstance(d.get("proxy"), Mapping) else None
+            said = self.t("what.signoff.proxy" if proxy else "what.signoff",
+                          role=_md(d.get("role")),
                           decision=self.t(f"decision.{decision}")
-                          if f"decision.{decision}" in self.words else _md(decision))
+                          if f"decision.{decision}" in self.words else _md(decision),
+                          **({"person": _md(proxy.get("for")),
+                              "name": _md(proxy.get("evidence_name")),
+                              "sha": _md(proxy.get("evidence_sha256"))} if proxy else {}))
             return said + (self.t("what.comment", comment=_md(d["comment"]))
                            if d.get("comment") else "")
         if event.type == "waiver":
