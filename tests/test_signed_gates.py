@@ -160,3 +160,29 @@ def test_a_key_given_for_a_gate_that_does_not_require_one_still_signs(
     assert sigs == ["0002-checklist.json", "0002-checklist.sig"]
     must(signed, "promote", other, "--to", "dev")
     assert signed("verify").exit_code == 0
+
+
+@pytest.mark.parametrize("principal", ["da*ve", "dave,erin", "*"])
+def test_a_principal_that_would_be_a_pattern_is_refused_by_the_configuration(
+        signed: Cli, keys: dict[str, Path], principal: str) -> None:
+    def add(config: dict[str, Any]) -> None:
+        config["people"][principal] = {"name": "Pattern", "keys": [_public(keys["mallory"])]}
+
+    edit_pipeline(signed.root, add)
+    result = signed("check", PATCH, "--to", "prod")
+    assert result.exit_code == 2
+    assert "releasegate.yaml" in result.stderr and "people" in result.stderr
+
+
+def test_a_signed_sign_off_that_saw_older_evidence_is_stale(
+        signed: Cli, inputs: Path, keys: dict[str, Path]) -> None:
+    _sign_prod(signed, inputs, keys)
+    record_regression(signed, inputs, PATCH, PASSING)  # newer evidence for the prod gate
+    verdict = json.loads(signed("check", PATCH, "--to", "prod", "--format", "json").stdout)
+    assert verdict["open"] is False
+    assert "stale" in conditions(verdict)[("signoffs", "business")]["detail"]
+    statement = sorted((signed.root / f"patches/{PATCH}/signatures")
+                       .glob("*signoff.json"))[-1]
+    seen = {e["path"] for e in json.loads(statement.read_bytes())["predicate"]["evidence"]}
+    newest = sorted((signed.root / f"patches/{PATCH}/events").glob("*-tests.yaml"))[-1]
+    assert newest.relative_to(signed.root).as_posix() not in seen
