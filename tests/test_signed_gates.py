@@ -186,3 +186,27 @@ def test_a_signed_sign_off_that_saw_older_evidence_is_stale(
     seen = {e["path"] for e in json.loads(statement.read_bytes())["predicate"]["evidence"]}
     newest = sorted((signed.root / f"patches/{PATCH}/events").glob("*-tests.yaml"))[-1]
     assert newest.relative_to(signed.root).as_posix() not in seen
+
+
+def test_a_key_held_by_ssh_agent_signs_through_its_public_file(
+        signed: Cli, keys: dict[str, Path], tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    socket = tmp_path / "agent.sock"
+    agent = subprocess.run(["ssh-agent", "-a", str(socket)], capture_output=True, text=True,
+                           check=True, timeout=10)
+    pid = int(agent.stdout.split("SSH_AGENT_PID=")[1].split(";")[0])
+    try:
+        env = {"SSH_AUTH_SOCK": str(socket)}
+        subprocess.run(["ssh-add", "-q", str(keys["dave"])], env={**os.environ, **env},
+                       check=True, capture_output=True, timeout=10)
+        public = tmp_path / "dave.pub"  # the private key is nowhere beside it
+        public.write_text(_public(keys["dave"]) + "\n", encoding="utf-8")
+        result = signed("signoff", PATCH, "--env", "prod", "--role", "business", "--key",
+                        str(public), person="dave", env=env)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    assert result.exit_code == 0, result.output
+    assert list((signed.root / f"patches/{PATCH}/signatures").glob("*-signoff.sig"))
