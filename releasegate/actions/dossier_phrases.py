@@ -1,0 +1,170 @@
+"""The phrases of a dossier's summaries (`summary.en.md`, `summary.zh-CN.md`), per
+language; `actions.dossier_summary` lays them out."""
+
+from __future__ import annotations
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Audit dossier of {patch}",
+        "written": "Written by releasegate {version} at {time} (UTC) from the ledger `{ledger}`"
+                   " as committed at `{head}`.",
+        "ok": "**Result: VERIFIES.** The audit found nothing wrong with this patch.",
+        "failed": "**Result: DOES NOT VERIFY.** The audit found {count} error(s) in this "
+                  "patch's record; they are listed under \"Findings\".",
+        "how": "To check this dossier yourself, without releasegate, follow README.md, or "
+               "run `sh verify.sh` in this folder.",
+        "h.patch": "The patch",
+        "col.item": "Item", "col.value": "Value",
+        "patch": "Patch", "title.row": "Title", "system": "System", "vendor": "Vendor",
+        "vendor_ref": "Vendor reference", "version": "Version", "submitted": "Submitted by",
+        "digest": "Digest", "env.now": "Environment now", "manifest": "Manifest",
+        "env.none": "none yet", "not_given": "not given",
+        "by_at": "{who} at {time}",
+        "file_sha": "{file} (sha256 {sha})",
+        "h.artifacts": "Artifacts",
+        "col.file": "File", "col.size": "Size (bytes)", "col.sha256": "sha256",
+        "artifacts.none": "No artifacts are recorded.",
+        "h.events": "Events",
+        "events.lead": "Every event of the patch in order. Times are UTC, as recorded. "
+                       "\"Chain\" says whether the event's `prev` is the sha256 of the event "
+                       "file before it.",
+        "col.seq": "#", "col.type": "Type", "col.time": "Time (UTC)", "col.who": "Who",
+        "col.env": "Environment", "col.what": "What", "col.chain": "Chain",
+        "chain.first": "✔ first", "chain.ok": "✔", "chain.broken": "✘ broken",
+        "unreadable": "cannot be read as an event: {problem}",
+        "h.signatures": "Signatures",
+        "signatures.lead": "Each signed event's statement and SSH signature, checked as the "
+                           "audit checks it: the signer's registered key, not revoked, valid "
+                           "at the event's time, in the namespace of the event's kind, over a "
+                           "statement naming this event. README.md gives the ssh-keygen "
+                           "command for each.",
+        "signatures.none": "No event of this patch is signed.",
+        "col.event": "Event", "col.files": "Statement and signature", "col.signer": "Signer",
+        "col.namespace": "Namespace", "col.key": "Key", "col.result": "Result",
+        "sig.ok": "✔ checks: {reason}", "sig.bad": "✘ does not check: {reason}",
+        "missing": "not stored with the patch",
+        "h.promotions": "Promotions",
+        "promotions.none": "The patch has not been promoted.",
+        "promotions.lead": "Each promotion with the verdict recorded when it was made, and "
+                           "the verdict of its gate replayed by the audit on the ledger as it "
+                           "stood just before, at the promotion's own time (verdicts.json "
+                           "holds both).",
+        "promo.into": "into {target}", "promo.from": "from {source} to {target}",
+        "promo.by": "By {who} at {time}, digest {digest}.",
+        "promo.recorded": "Recorded verdict: {verdict}.",
+        "promo.replayed": "Replayed as of then: {verdict}; {agreement}.",
+        "promo.problem": "The replay finds a problem: {problem}",
+        "verdict.open": "open (every condition met)",
+        "verdict.closed": "closed", "verdict.none": "none recorded",
+        "verdict.unknown": "cannot be evaluated",
+        "agrees": "agrees with the record", "differs": "differs from the record",
+        "col.condition": "Condition", "col.name": "Name", "col.recorded": "Recorded",
+        "col.replayed": "Replayed", "col.detail": "Detail (as recorded)",
+        "h.findings": "Findings",
+        "findings.none": "None: the audit found nothing wrong with this patch.",
+        "findings.lead": "Each finding as the audit states it, errors first.",
+        "severity.error": "error", "severity.note": "note",
+        "decision.approve": "approved", "decision.reject": "rejected",
+        "what.submitted": "submitted, digest {digest}, {count} artifact(s)",
+        "what.revised": "re-delivered: new digest {digest}, {count} artifact(s)",
+        "what.checklist": "filled the checklist {template} for the {env} gate",
+        "what.tests": "recorded {suite}: {tests} tests, {passed} passed, {failed} failed, "
+                      "{errors} errors, {skipped} skipped, {flaky} flaky",
+        "what.signoff": "{decision} as {role}",
+        "what.signoff.proxy": "{decision} as {role} for {person} (recorded by proxy; "
+                              "evidence {name}, sha256 {sha})",
+        "what.comment": "; comment: {comment}",
+        "what.waiver": "waived {test} until {until}; reason: {reason}",
+        "what.promoted.into": "promoted into {target}",
+        "what.promoted": "promoted from {source} to {target}",
+        "what.notified": "notice delivered",
+        "what.rolled-back": "rolled back from {env}",
+        "what.incident": "incident recorded in {env}",
+        "what.other": "{type}",
+        "signed": " (signed)",
+        "type.submitted": "submitted", "type.revised": "revised",
+        "type.checklist": "checklist", "type.tests": "tests", "type.signoff": "sign-off",
+        "type.waiver": "waiver", "type.promoted": "promotion", "type.notified": "notice",
+        "type.rolled-back": "rollback", "type.incident": "incident",
+    },
+    "zh-CN": {
+        "title": "补丁审计档案：{patch}",
+        "written": "本档案由 releasegate {version} 于 {time}（UTC）根据发布台账 `{ledger}` 的"
+                   "提交 `{head}` 生成。",
+        "ok": "**结论：核验通过。** 审计未发现该补丁的记录存在问题。",
+        "failed": "**结论：核验未通过。** 审计在该补丁的记录中发现 {count} 处错误，详见"
+                  "“审计发现”一节。",
+        "how": "如需在不使用 releasegate 的情况下自行核验本档案，请按 README.md 中的步骤操作，"
+               "或在本文件夹中运行 `sh verify.sh`。",
+        "h.patch": "补丁概况",
+        "col.item": "项目", "col.value": "内容",
+        "patch": "补丁编号", "title.row": "标题", "system": "系统", "vendor": "厂商",
+        "vendor_ref": "厂商编号", "version": "版本", "submitted": "登记人",
+        "digest": "补丁摘要", "env.now": "当前所在环境", "manifest": "补丁清单",
+        "env.none": "尚未进入任何环境", "not_given": "未提供",
+        "by_at": "{who}，{time}",
+        "file_sha": "{file}（sha256 {sha}）",
+        "h.artifacts": "交付文件",
+        "col.file": "文件", "col.size": "大小（字节）", "col.sha256": "sha256",
+        "artifacts.none": "未记录交付文件。",
+        "h.events": "事件记录",
+        "events.lead": "以下按先后顺序列出该补丁的全部事件，时间均为记录中的 UTC 时间。"
+                       "“哈希链”一栏表示该事件的 `prev` 字段是否等于前一个事件文件的 sha256。",
+        "col.seq": "序号", "col.type": "事件类型", "col.time": "时间（UTC）",
+        "col.who": "操作人", "col.env": "环境", "col.what": "内容", "col.chain": "哈希链",
+        "chain.first": "✔ 链首", "chain.ok": "✔ 相符", "chain.broken": "✘ 不符",
+        "unreadable": "无法作为事件读取（系统原文）：{problem}",
+        "h.signatures": "电子签名",
+        "signatures.lead": "以下逐一列出已签名事件的签名声明和 SSH 签名，并按审计的标准核验："
+                           "须由签名人登记的密钥作出、密钥未被吊销且在事件发生时处于有效期内、"
+                           "签名用途与事件类型相符，且签名声明所述正是该事件。每份签名对应的 "
+                           "ssh-keygen 核验命令见 README.md。",
+        "signatures.none": "该补丁没有已签名的事件。",
+        "col.event": "事件", "col.files": "签名声明与签名文件", "col.signer": "签名人",
+        "col.namespace": "签名用途（命名空间）", "col.key": "密钥",
+        "col.result": "核验结果",
+        "sig.ok": "✔ 核验通过（系统原文：{reason}）",
+        "sig.bad": "✘ 核验未通过（系统原文：{reason}）",
+        "missing": "未随补丁保存",
+        "h.promotions": "环境推进与准入结论",
+        "promotions.none": "该补丁尚未推进到任何环境。",
+        "promotions.lead": "以下列出每次环境推进时记录的准入结论，以及审计按推进前一刻的台账、"
+                           "以推进时的时间重新复核得出的结论（两者均载于 verdicts.json）。",
+        "promo.into": "进入{target}", "promo.from": "从{source}推进至{target}",
+        "promo.by": "操作人 {who}，时间 {time}，补丁摘要 {digest}。",
+        "promo.recorded": "推进时记录的结论：{verdict}。",
+        "promo.replayed": "按当时情况复核：{verdict}，{agreement}。",
+        "promo.problem": "复核发现问题（系统原文）：{problem}",
+        "verdict.open": "准入条件均已满足", "verdict.closed": "准入条件未满足",
+        "verdict.none": "未记录", "verdict.unknown": "无法评估",
+        "agrees": "与记录一致", "differs": "与记录不一致",
+        "col.condition": "检查条件", "col.name": "名称", "col.recorded": "记录结果",
+        "col.replayed": "复核结果", "col.detail": "说明（记录原文）",
+        "h.findings": "审计发现",
+        "findings.none": "无：审计未发现该补丁的记录存在问题。",
+        "findings.lead": "以下按严重程度列出（错误在前），各项说明均为审计输出的原文（英文）。",
+        "severity.error": "错误", "severity.note": "提示",
+        "decision.approve": "批准", "decision.reject": "驳回",
+        "what.submitted": "登记补丁，补丁摘要 {digest}，交付文件 {count} 个",
+        "what.revised": "厂商重新交付，新补丁摘要 {digest}，交付文件 {count} 个",
+        "what.checklist": "填写{env}准入检查单 {template}",
+        "what.tests": "记录测试 {suite}：共 {tests} 个用例（通过 {passed}，失败 {failed}，"
+                      "错误 {errors}，跳过 {skipped}，不稳定 {flaky}）",
+        "what.signoff": "以{role}身份{decision}",
+        "what.signoff.proxy": "代{person}以{role}身份{decision}（代为登记，凭证 {name}，"
+                              "sha256 {sha}）",
+        "what.comment": "；意见：{comment}",
+        "what.waiver": "豁免测试 {test}，有效期至 {until}；理由：{reason}",
+        "what.promoted.into": "进入{target}",
+        "what.promoted": "从{source}推进至{target}",
+        "what.notified": "已发送通知",
+        "what.rolled-back": "从{env}回退",
+        "what.incident": "登记{env}事件",
+        "what.other": "{type}",
+        "signed": "（已签名）",
+        "type.submitted": "登记", "type.revised": "重新交付",
+        "type.checklist": "检查单", "type.tests": "测试结果", "type.signoff": "审批",
+        "type.waiver": "豁免", "type.promoted": "环境推进", "type.notified": "通知",
+        "type.rolled-back": "回退", "type.incident": "生产事件",
+    },
+}
