@@ -313,7 +313,7 @@ def validate_ledger(root: Path, history: str | None) -> None:
             raise BenchError(f"check {pid} in {root} gave an unexpected verdict: {verdict}")
     if PROD_PATCH in ids:
         cli(root, "patch", "show", PROD_PATCH)
-        cli(root, "check", PROD_PATCH, "--to", "prod", ok=(1,))
+        cli(root, "check", PROD_PATCH, "--to", "prod", ok=(0,))  # already in prod
 
 
 # -- 1. tests record -------------------------------------------------------------------
