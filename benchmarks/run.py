@@ -420,7 +420,8 @@ def bench_ledger(table: Table, reps: int, cold_reps: int, view_reps: int) -> Non
 
     contenders = {
         "big": check(big, OPEN_PATCH), "one": check(one, OPEN_PATCH),
-        "demo": check(demo, "CBS-2026-0042", "--to", "prod", ok=(1,)),
+        # the demo's patch is in prod: check answers "already in prod" (exit 0)
+        "demo": check(demo, "CBS-2026-0042", "--to", "prod"),
         "dependent": check(big, DEPENDENT_PATCH),
     }
     for go in contenders.values():
@@ -429,7 +430,8 @@ def bench_ledger(table: Table, reps: int, cold_reps: int, view_reps: int) -> Non
     t_big, t_one, t_demo, t_dep = (best(runs[n]) for n in ("big", "one", "demo", "dependent"))
     demo_patches = len(list((demo / "patches").iterdir()))
     table.add("check, 1,000-patch ledger", sec(t_big),
-              f"{sec(t_demo)} demo ledger ({demo_patches} patches)", ratio(t_big, t_demo),
+              f"{sec(t_demo)} demo ledger ({demo_patches} patches, already in prod)",
+              ratio(t_big, t_demo),
               "< 0.5 s", passed=t_big < 0.5)
     table.add("check, same patch history on a 1-patch ledger (info)", sec(t_one),
               sec(t_big) + " on 1,000 patches", ratio(t_big, t_one))
