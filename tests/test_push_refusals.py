@@ -124,17 +124,24 @@ def test_an_unreachable_remote_is_reported_in_one_line(tmp_path: Path, inputs: P
     _one_line_and_a_hint(result.stderr)
 
 
-def test_a_second_writer_in_the_same_clone_is_waited_for(
-        submitted: Cli, ledger_root: Path, inputs: Path) -> None:
+def _hold_the_lock(root: Path, *, seconds: float) -> subprocess.Popen[bytes]:
+    """Another process holding the clone's write lock for `seconds`; returns once held."""
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time\nfrom pathlib import Path\n"
          "from releasegate.ledger.lock import CloneLock\n"
          "with CloneLock(Path(sys.argv[1])):\n"
-         "    print('held', flush=True)\n    time.sleep(2)\n", str(ledger_root)],
+         "    print('held', flush=True)\n    time.sleep(float(sys.argv[2]))\n",
+         str(root), str(seconds)],
         stdout=subprocess.PIPE)
+    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+    return holder
+
+
+def test_a_second_writer_in_the_same_clone_is_waited_for(
+        submitted: Cli, ledger_root: Path, inputs: Path) -> None:
+    holder = _hold_the_lock(ledger_root, seconds=2)
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
         started = time.monotonic()
         result = submitted("checklist", "fill", PATCH, "intake", "--env", "dev", "--answers",
                            str(answers_file(inputs, "intake")), person="alice")
@@ -150,15 +157,8 @@ def test_a_lock_held_past_the_wait_is_transient_and_names_the_holder(
         submitted: Cli, ledger_root: Path, inputs: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("releasegate.ledger.lock.WAIT", 0.3)
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\nfrom pathlib import Path\n"
-         "from releasegate.ledger.lock import CloneLock\n"
-         "with CloneLock(Path(sys.argv[1])):\n"
-         "    print('held', flush=True)\n    time.sleep(5)\n", str(ledger_root)],
-        stdout=subprocess.PIPE)
+    holder = _hold_the_lock(ledger_root, seconds=5)
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
         before = fingerprint(ledger_root)
         result = submitted("checklist", "fill", PATCH, "intake", "--env", "dev", "--answers",
                            str(answers_file(inputs, "intake")), person="alice")
