@@ -54,6 +54,7 @@ class GitStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._repo: Any = None
+        self._root: str | None = None
         self._pending: dict[Path, subprocess.Popen[bytes]] = {}
 
     # -- reads (git command line) ---------------------------------------------------
@@ -159,9 +160,14 @@ class GitStore:
         return commits
 
     def root_commit(self, head: str) -> str:
-        """The ledger's first commit: its identity, named in every signed statement."""
-        roots = self.run("rev-list", "--max-parents=0", head).decode().split()
-        return sorted(roots)[0] if roots else head
+        """The ledger's first commit: its identity, named in every signed statement.
+        Walked once per process: a ledger's first commit does not change (a rewritten
+        history is refused before anything reads it), and an audit asks once per
+        replayed promotion."""
+        if self._root is None:
+            roots = self.run("rev-list", "--max-parents=0", head).decode().split()
+            self._root = sorted(roots)[0] if roots else head
+        return self._root
 
     def blob_sha256(self, blob: str) -> str:
         """The sha256 of a blob's bytes, streamed (raw evidence can be large)."""
