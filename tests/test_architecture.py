@@ -117,7 +117,8 @@ def _part(module: str) -> str | None:
 # Each outside library enters through one module of releasegate.
 ADAPTERS = {
     "git": {"releasegate.ledger.store"},
-    "subprocess": {"releasegate.ledger.store", "releasegate.trust.ssh_keygen"},
+    "subprocess": {"releasegate.ledger.store", "releasegate.ledger.objects",
+                   "releasegate.trust.ssh_keygen"},
     "yaml": {"releasegate.config.strict_yaml"},
     "defusedxml": {"releasegate.evidence.junit"},
     "junitparser": {"releasegate.cli.ci_reports"},

@@ -6,6 +6,7 @@ and reported by `verify`."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,44 @@ def test_a_key_held_by_ssh_agent_signs_through_its_public_file(
         os.kill(pid, signal.SIGTERM)
     assert result.exit_code == 0, result.output
     assert list((signed.root / f"patches/{PATCH}/signatures").glob("*-signoff.sig"))
+
+
+def test_verify_runs_ssh_keygen_once_per_signature_whatever_the_clone_cached(
+        signed: Cli, inputs: Path, keys: dict[str, Path], tmp_path: Path) -> None:
+    """ssh-keygen checks one signature a run, so one run per signature is the least
+    there can be: the promotion's replay reuses the audit's answers, and verify trusts
+    no answer an earlier command left under .git, even a poisoned one."""
+    import pickle
+    import shutil
+    import subprocess
+    import sys
+
+    _sign_prod(signed, inputs, keys)
+    must(signed, "promote", PATCH, "--to", "prod")
+    bin_dir, log = tmp_path / "bin", tmp_path / "ssh-keygen.log"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "ssh-keygen"
+    wrapper.write_text(f'#!/bin/sh\necho "$1 $2" >> {log}\n'
+                       f'exec {shutil.which("ssh-keygen")} "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+    def verify() -> tuple[dict[str, Any], list[str]]:
+        log.write_text("", encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "releasegate", "--ledger",
+                               str(signed.root), "verify", "--format", "json"],
+                              capture_output=True, env=env, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout), log.read_text(encoding="utf-8").splitlines()
+
+    audit, runs = verify()
+    assert audit["signatures"] == 6 and audit["promotions"] >= 3
+    assert runs == ["-Y verify"] * 6
+    # Every answer cached in the clone turned into a refusal: verify checks again
+    # and finds the ledger clean.
+    cached = sorted((signed.root / ".git/releasegate/signatures").glob("*.pickle"))
+    assert len(cached) == 6
+    for path in cached:
+        path.write_bytes(pickle.dumps((False, "poisoned")))
+    audit, runs = verify()
+    assert audit["ok"] is True and runs == ["-Y verify"] * 6

@@ -72,9 +72,13 @@ def verify_ledger(ledger: Ledger, *, accept_rewrite: bool = False) -> tuple[Audi
     pipeline = load_pipeline(snap)
     commits = ledger.store.history(head, [PATCHES + "/", CONFIG_FILE])
     events: dict[str, Event] = {}
+    signed: list[Event] = []
     for pid in sorted(snap.patch_trees()):
         audit.patches += 1
-        events.update(_audit_patch(ledger, snap, pipeline, pid, audit))
+        chain, folded = _audit_patch(ledger, snap, pipeline, pid, audit)
+        events.update((e.path, e) for e in chain)
+        signed += [e for e in chain if folded and e.type in SIGNED_KINDS]
+    audit.findings += _signature_findings(snap, pipeline, signed, audit)
     audit.events = len(events)
     found, added = history_findings(commits, events, pipeline.people,
                                     lambda e: _signed_gate(pipeline, e))
@@ -93,7 +97,8 @@ def verify_ledger(ledger: Ledger, *, accept_rewrite: bool = False) -> tuple[Audi
 
 
 def _audit_patch(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, pid: str,
-                 audit: Audit) -> dict[str, Event]:
+                 audit: Audit) -> tuple[list[Event], bool]:
+    """The patch's findings but its signatures'; its events, and whether they fold."""
     from releasegate.trust.event_rules import shape_problems
 
     snap.prefetch([f"{PATCHES}/{pid}"])
@@ -101,7 +106,7 @@ def _audit_patch(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, pid: str,
         chain = snap.events(pid)
     except ReleasegateError as exc:
         audit.findings.append(Finding(ERROR, exc.message, pid, exc.file))
-        return {}
+        return [], False
     for event in chain:
         audit.findings += [Finding(ERROR, f"event does not have the shape of its type: {p}",
                                    pid, event.path) for p in shape_problems(event, pipeline, pid)]
@@ -109,11 +114,10 @@ def _audit_patch(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, pid: str,
         fold_patch(snap, pid)
     except ReleasegateError as exc:
         audit.findings.append(Finding(ERROR, exc.message, pid, exc.file))
-        return {e.path: e for e in chain}
+        return chain, False
     audit.findings += _evidence_findings(ledger, snap, pid, chain)
     audit.findings += _proxy_findings(snap, chain)
-    audit.findings += _signature_findings(ledger, snap, pipeline, chain, audit)
-    return {e.path: e for e in chain}
+    return chain, True
 
 
 def _evidence_findings(ledger: Ledger, snap: Snapshot, pid: str,
@@ -162,32 +166,28 @@ def _signed_gate(pipeline: Pipeline, event: Event) -> bool:
             and pipeline.environment(event.env).gate.signatures)
 
 
-def _signature_findings(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
-                        chain: list[Event], audit: Audit) -> list[Finding]:
-    from releasegate.trust.signatures import check
-    from releasegate.trust.statements import decided
-    from releasegate.trust.stored import read_signed
+def _signature_findings(snap: Snapshot, pipeline: Pipeline, signed: list[Event],
+                        audit: Audit) -> list[Finding]:
+    """Every signature checked with ssh-keygen in this run, once each: the replayed
+    promotions after it find the answers in the process's memory."""
+    from releasegate.actions.signed_acts import check_events
 
     findings = []
-    for event in chain:
-        if event.type not in SIGNED_KINDS:
-            continue
-        if not isinstance(event.data.get("signature"), Mapping):
-            if _signed_gate(pipeline, event):
-                findings.append(Finding(ERROR, "unsigned, but the gate it serves requires "
-                                        "signatures", event.patch, event.path))
-            continue
-        audit.signatures += 1
-        try:
-            statement, signature = read_signed(snap, event)
-        except ReleasegateError as exc:
-            findings.append(Finding(ERROR, exc.message, event.patch, exc.file or event.path))
-            continue
-        checked = check(pipeline, kind=event.type, event=event, ledger=audit.ledger,
-                        decided=decided(event.type, event.data), statement=statement,
-                        signature=signature)
-        if not checked.ok:
-            findings.append(Finding(ERROR, f"signature does not count: {checked.reason}",
+    carrying = []
+    for event in signed:
+        if isinstance(event.data.get("signature"), Mapping):
+            carrying.append(event)
+        elif _signed_gate(pipeline, event):
+            findings.append(Finding(ERROR, "unsigned, but the gate it serves requires "
+                                    "signatures", event.patch, event.path))
+    audit.signatures += len(carrying)
+    verdicts = check_events(snap, pipeline, carrying, trust_cache=False)
+    for event in carrying:
+        verdict = verdicts[event.path]
+        if verdict.file is not None:
+            findings.append(Finding(ERROR, verdict.reason, event.patch, verdict.file))
+        elif not verdict.ok:
+            findings.append(Finding(ERROR, f"signature does not count: {verdict.reason}",
                                     event.patch, event.path))
     return findings
 
@@ -208,7 +208,7 @@ def _promotion_findings(ledger: Ledger, snap: Snapshot, events: Mapping[str, Eve
         commit = added.get(path)
         if commit is None:
             continue
-        problem = replay_promotion(ledger, commit, event)
+        problem, _ = replay_promotion(ledger, commit, event)
         if problem:
             findings.append(Finding(ERROR, problem, event.patch, path))
     return findings

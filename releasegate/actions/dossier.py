@@ -31,7 +31,7 @@ from typing import Any
 from releasegate.actions.audit import SIGNED_KINDS, Audit, verify_ledger
 from releasegate.actions.dossier_summary import summary
 from releasegate.core.errors import InputError, ReleasegateError, UsageError
-from releasegate.core.model import Event, Pipeline, Verdict
+from releasegate.core.model import Event, Pipeline
 from releasegate.ledger.events import PATCHES, parse_event, seq_of
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.store import Commit
@@ -251,34 +251,11 @@ def _promotions(ledger: Ledger, snap: Snapshot, prefix: str,
             problem: str | None = "no commit of the ledger's history added this event"
             replayed = None
         else:
-            problem = replay_promotion(ledger, commit, event)
-            replayed = _verdict_then(ledger, commit, event)
+            problem, replayed = replay_promotion(ledger, commit, event)
         rows.append(PromotionRow(row.path, event.seq, event.data.get("from"), event.env,
                                  event.at, event.actor, event.digest,
                                  commit.sha if commit else None, recorded, replayed, problem))
     return rows
-
-
-def _verdict_then(ledger: Ledger, commit: Commit, event: Event) -> Verdict | None:
-    """The verdict `replay_promotion` judges by: the gate evaluated on the ledger just
-    before the promotion's commit, at the promotion's recorded time."""
-    from releasegate.actions.common import fold_patch
-    from releasegate.actions.gate import evaluate_then
-    from releasegate.core.clock import parse_stamp
-    from releasegate.ledger.pipeline import load_pipeline
-
-    parent = ledger.store.resolve(f"{commit.sha}^")
-    if parent is None or event.env is None:
-        return None
-    snap = Snapshot(ledger.store, parent)
-    try:
-        pipeline = load_pipeline(snap)
-        state = fold_patch(snap, event.patch)
-        verdict, _ = evaluate_then(ledger, snap, pipeline, state, event.env,
-                                   parse_stamp(event.at))
-    except (ReleasegateError, ValueError):
-        return None
-    return verdict
 
 
 # -- writing it ---------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ evidence whose signature checks: anything else is left out, whatever way it got 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -84,42 +85,111 @@ def signed_state(snap: Snapshot, pipeline: Pipeline, state: PatchState,
     was left out and why. Used where the gate requires signatures."""
     def good(event: Event) -> bool:
         return event.env != target or verdicts.setdefault(
-            event.path, check_event(snap, pipeline, event))[0]
+            event.path, check_event(snap, pipeline, event)).ok
 
-    verdicts: dict[str, tuple[bool, str]] = {}
+    verdicts: dict[str, SignatureVerdict] = {}
     kept = replace(state, checklists=tuple(c for c in state.checklists if good(c.event)),
                    signoffs=tuple(s for s in state.signoffs if good(s.event)),
                    waivers=tuple(w for w in state.waivers if good(w.event)))
-    ignored = tuple((path, reason) for path, (ok, reason) in verdicts.items() if not ok)
+    ignored = tuple((path, v.reason) for path, v in verdicts.items() if not v.ok)
     return kept, SignatureReport(checked=len(verdicts), ignored=ignored)
 
 
-def check_event(snap: Snapshot, pipeline: Pipeline, event: Event) -> tuple[bool, str]:
-    """Whether the signed event's signature counts, and why not; cached under .git by
-    everything the answer depends on."""
-    from releasegate.trust.signatures import check
+@dataclass(frozen=True)
+class SignatureVerdict:
+    """Whether an event's signature counts, and why not; `file` names the statement or
+    signature file found damaged or missing, where that is why."""
+
+    ok: bool
+    reason: str
+    file: str | None = None
+
+
+def check_event(snap: Snapshot, pipeline: Pipeline, event: Event) -> SignatureVerdict:
+    """Whether the signed event's signature counts, and why not."""
+    return check_events(snap, pipeline, [event])[event.path]
+
+
+def check_events(snap: Snapshot, pipeline: Pipeline, events: Sequence[Event], *,
+                 trust_cache: bool = True) -> dict[str, SignatureVerdict]:
+    """Whether each signed event's signature counts, and why not, by event path.
+
+    Each answer is kept for the process and cached under .git by everything it depends
+    on (the event's bytes, statement, signature, the registry, the ledger), so no
+    signature is checked twice; `trust_cache=False` (the audit) ignores what earlier
+    processes cached. The ssh-keygen runs that remain go side by side, one per core.
+    """
     from releasegate.trust.statements import decided
+
+    found: dict[str, SignatureVerdict] = {}
+    todo: list[tuple[Event, str, bytes, bytes]] = []
+    for event in events:
+        prepared = _prepared(snap, pipeline, event)
+        if isinstance(prepared, SignatureVerdict):
+            found[event.path] = prepared
+            continue
+        ident, statement, signature = prepared
+        cached = _CHECKED.get(ident)
+        if cached is None and trust_cache:
+            stored = read_cache(_cache_path(snap, ident))
+            cached = SignatureVerdict(bool(stored[0]), str(stored[1])) \
+                if isinstance(stored, tuple) else None
+        if cached is not None:
+            _CHECKED[ident] = found[event.path] = cached
+        else:
+            todo.append((event, ident, statement, signature))
+
+    def run(job: tuple[Event, str, bytes, bytes]) -> SignatureVerdict:
+        from releasegate.trust.signatures import check
+
+        event, _, statement, signature = job
+        checked = check(pipeline, kind=event.type, event=event, ledger=ledger_id(snap),
+                        decided=decided(event.type, event.data), statement=statement,
+                        signature=signature)
+        return SignatureVerdict(checked.ok, checked.reason)
+
+    for job, verdict in zip(todo, _side_by_side(run, todo), strict=True):
+        write_cache(_cache_path(snap, job[1]), (verdict.ok, verdict.reason))
+        _CHECKED[job[1]] = found[job[0].path] = verdict
+    return found
+
+
+_CHECKED: dict[str, SignatureVerdict] = {}  # answers of this process, by what they depend on
+
+
+def _prepared(snap: Snapshot, pipeline: Pipeline,
+              event: Event) -> SignatureVerdict | tuple[str, bytes, bytes]:
+    """The verdict on an event whose signature cannot count before any check; else
+    what the answer depends on, and the statement and signature to check."""
     from releasegate.trust.stored import read_signed
 
     if not isinstance(event.data.get("signature"), Mapping):
-        return False, "unsigned"
+        return SignatureVerdict(False, "unsigned")
     try:
         statement, signature = read_signed(snap, event)
     except ReleasegateError as exc:
-        return False, exc.message
-    keys = sorted((p.id, k.line, k.valid_after or "", k.valid_before or "")
-                  for p in pipeline.people.values() for k in p.keys)
-    ident = hashlib.sha256(repr((event.sha256, statement, signature, keys,
-                                 sorted(pipeline.revoked_keys), ledger_id(snap))).encode())
-    cache = _cache_path(snap, ident.hexdigest())
-    cached = read_cache(cache)
-    if isinstance(cached, tuple):
-        return bool(cached[0]), str(cached[1])
-    checked = check(pipeline, kind=event.type, event=event, ledger=ledger_id(snap),
-                    decided=decided(event.type, event.data), statement=statement,
-                    signature=signature)
-    write_cache(cache, (checked.ok, checked.reason))
-    return checked.ok, checked.reason
+        return SignatureVerdict(False, exc.message, exc.file or event.path)
+    if "registry_key" not in snap.memo or snap.memo["registry_pipeline"] is not pipeline:
+        snap.memo["registry_pipeline"] = pipeline
+        snap.memo["registry_key"] = repr((
+            sorted((p.id, k.line, k.valid_after or "", k.valid_before or "")
+                   for p in pipeline.people.values() for k in p.keys),
+            sorted(pipeline.revoked_keys), ledger_id(snap)))
+    ident = hashlib.sha256(repr((event.sha256, statement, signature,
+                                 snap.memo["registry_key"])).encode()).hexdigest()
+    return ident, statement, signature
+
+
+def _side_by_side(run: Callable[[Any], SignatureVerdict],
+                  jobs: Sequence[Any]) -> list[SignatureVerdict]:
+    """`run` over `jobs`, as many at once as there are cores (each waits on its own
+    ssh-keygen), in order."""
+    if len(jobs) < 2:
+        return [run(job) for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1, 8)) as pool:
+        return list(pool.map(run, jobs))
 
 
 def _cache_path(snap: Snapshot, key: str) -> Path | None:

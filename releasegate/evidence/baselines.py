@@ -114,14 +114,25 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
     promoted event), only promotions recorded before that one count: the baseline
     that was current when it was made."""
     best: BaselineRef | None = None
-    for patch, (_, patch_system, shipped) in shipped_index(ledger, snap).items():
-        if patch == exclude or patch_system != system:
-            continue
-        for ref in shipped:
-            if ref.env == env and ref.suite == suite and _earlier(ref, before) and (
-                    best is None or _order(ref) > _order(best)):
-                best = ref
+    for ref in _by_suite(ledger, snap).get((system, env, suite), ()):
+        if ref.patch != exclude and _earlier(ref, before) and (
+                best is None or _order(ref) > _order(best)):
+            best = ref
     return best
+
+
+def _by_suite(ledger: Ledger, snap: Snapshot) -> dict[tuple[str, str, str],
+                                                      list[BaselineRef]]:
+    """The shipped index by (system, environment, suite), once per snapshot, so a
+    lookup reads only the suite's own promotions."""
+    if "shipped_by_suite" not in snap.memo:
+        table: dict[tuple[str, str, str], list[BaselineRef]] = {}
+        for _, system, shipped in shipped_index(ledger, snap).values():
+            for ref in shipped:
+                table.setdefault((system, ref.env, ref.suite), []).append(ref)
+        snap.memo["shipped_by_suite"] = table
+    found: dict[tuple[str, str, str], list[BaselineRef]] = snap.memo["shipped_by_suite"]
+    return found
 
 
 def _earlier(ref: BaselineRef, before: Event | None) -> bool:
@@ -137,7 +148,11 @@ def _order(ref: BaselineRef) -> tuple[int, str, str, str]:
 
 
 def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
-    """For every patch: what its promotions counted, refreshed where its folder changed."""
+    """For every patch: what its promotions counted, refreshed where its folder changed.
+
+    Entries are kept per version of a patch's folder, on disk for the ledger's head and
+    in memory for the process, so an audit replaying promotions at many past heads
+    reads each version of each folder once."""
     if snap.head is None:
         return {}
     if "shipped" in snap.memo:
@@ -147,14 +162,30 @@ def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
     cache = _cache_path(ledger.root)
     cached = read_cache(cache)
     index: Index = dict(cached) if isinstance(cached, dict) else {}
-    stale = [p for p, tree in trees.items() if index.get(p, ("",))[0] != tree]
+    stale, changed = [], False
+    for patch, tree in trees.items():
+        if index.get(patch, ("",))[0] == tree:
+            continue
+        changed = True
+        known = _BY_TREE.get(tree)
+        if known is not None:
+            index[patch] = (tree, *known)
+        else:
+            stale.append(patch)
     for patch in set(index) - set(trees):
+        changed = True
         del index[patch]
     if stale:
-        index.update(_index_patches(snap, stale, trees))
+        fresh = _index_patches(snap, stale, trees)
+        _BY_TREE.update((tree, (system, shipped)) for tree, system, shipped in fresh.values())
+        index.update(fresh)
+    if changed and not snap.historical:
         write_cache(cache, index)
     snap.memo["shipped"] = index
     return index
+
+
+_BY_TREE: dict[str, tuple[str, tuple[BaselineRef, ...]]] = {}  # folder tree -> its entry
 
 
 def _cache_path(root: Path) -> Path | None:

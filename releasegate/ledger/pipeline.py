@@ -37,11 +37,14 @@ def _load_pipeline(snap: Snapshot) -> Pipeline:
     template_paths = sorted(p for p in snap.paths(CHECKLISTS) if p.endswith(".yaml"))
     key_src = "\n".join([__version__, config.sha,
                          *(f"{p} {snap.entry(p).sha}" for p in template_paths)])  # type: ignore[union-attr]
-    cache = _cache_file(snap.store.root, hashlib.sha1(key_src.encode()).hexdigest())
-    warn_uncommitted(snap, [CONFIG_FILE, *template_paths], CHECKLISTS, "*.yaml",
-                     also=[CONFIG_FILE])
-    cached = read_cache(cache)
+    key = hashlib.sha1(key_src.encode()).hexdigest()
+    cache = _cache_file(snap.store.root, key)
+    if not snap.historical:  # the working tree is compared with the current head only
+        warn_uncommitted(snap, [CONFIG_FILE, *template_paths], CHECKLISTS, "*.yaml",
+                         also=[CONFIG_FILE])
+    cached = _LOADED.get(key) or read_cache(cache)
     if isinstance(cached, Pipeline):
+        _LOADED[key] = cached
         return cached
     from releasegate.config.parse import parse_pipeline, parse_template
     from releasegate.config.strict_yaml import load_yaml
@@ -60,7 +63,13 @@ def _load_pipeline(snap: Snapshot) -> Pipeline:
     assert raw_config is not None
     pipeline = parse_pipeline(load_yaml(raw_config, CONFIG_FILE), templates)
     write_cache(cache, pipeline)
+    _LOADED[key] = pipeline
     return pipeline
+
+
+# Pipelines this process loaded, by the ids of their files: an audit's replays at many
+# past heads mostly see the same configuration.
+_LOADED: dict[str, Pipeline] = {}
 
 
 def _cache_file(root: Path, key: str) -> Path | None:

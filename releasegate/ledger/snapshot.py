@@ -22,6 +22,7 @@ class Snapshot:
     store: GitStore
     head: str | None
     warnings: list[str] = field(default_factory=list)
+    historical: bool = False  # a past head (an audit's replay): derived caches keep the current one
     _entries: dict[str, Entry] = field(default_factory=dict)
     _under: dict[str, list[str]] = field(default_factory=dict)  # folder -> files below it
     _loaded: set[str] = field(default_factory=set)

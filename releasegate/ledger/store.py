@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.core.errors import ContentionError, InputError, TransientError
+from releasegate.ledger.objects import ObjectReader
 
 ZERO = "0" * 40
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
@@ -40,6 +41,7 @@ class Commit:
     date: str
     subject: str
     changes: tuple[tuple[str, str], ...]  # (A|M|D|T, path)
+    parents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class GitStore:
         self._repo: Any = None
         self._root: str | None = None
         self._pending: dict[Path, subprocess.Popen[bytes]] = {}
+        self.objects = ObjectReader(root, _GIT_ENV)
 
     # -- reads (git command line) ---------------------------------------------------
 
@@ -96,7 +99,17 @@ class GitStore:
 
     def list_tree(self, treeish: str, paths: Sequence[str] = (), *,
                   recursive: bool = True) -> dict[str, Entry]:
-        """Entries under `paths` (or everything) of a commit or tree, by path."""
+        """Entries under `paths` (or everything) of a commit or tree, by path: what
+        `git ls-tree [-r] treeish -- paths` lists. A whole-ledger listing runs ls-tree;
+        anything narrower walks the trees through the store's one cat-file process."""
+        if not paths or (recursive and any(p.strip("/") in ("", ".", "patches") for p in paths)):
+            return self._ls_tree(treeish, paths, recursive)
+        entries: dict[str, Entry] = {}
+        for path in paths:
+            self._walk(treeish, path, recursive, entries)
+        return entries
+
+    def _ls_tree(self, treeish: str, paths: Sequence[str], recursive: bool) -> dict[str, Entry]:
         args = ["ls-tree", "-z", "--full-tree"]
         if recursive:
             args.append("-r")
@@ -109,21 +122,41 @@ class GitStore:
                 entries[path.decode("utf-8", "surrogateescape")] = Entry(mode, kind, sha)
         return entries
 
+    def _walk(self, treeish: str, spec: str, recursive: bool,
+              entries: dict[str, Entry]) -> None:
+        # ls-tree's rules: "a/" lists a folder's entries, "a" the entry itself, and
+        # with recursion every file below either.
+        path = spec.strip("/") if spec.strip("/") != "." else ""
+        if path:
+            folder, _, name = path.rpartition("/")
+            listed = self.objects.tree(f"{treeish}:{folder}")
+            own = next((e for e in listed or () if e.name == name), None)
+            if own is None:
+                return
+            if own.type != "tree" or not (recursive or spec.endswith("/")):
+                entries[path] = Entry(own.mode, own.type, own.sha)
+                return
+            top = own.sha
+        else:
+            top = f"{treeish}:"
+        pending = [(path, top)]
+        while pending:
+            below, sha = pending.pop()
+            for entry in self.objects.tree(sha) or ():
+                full = f"{below}/{entry.name}" if below else entry.name
+                if entry.type == "tree" and recursive:
+                    pending.append((full, entry.sha))
+                else:
+                    entries[full] = Entry(entry.mode, entry.type, entry.sha)
+
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
-        """The contents of the given blobs, in one git process."""
+        """The contents of the given blobs, through the store's one cat-file process."""
         wanted = list(dict.fromkeys(shas))
-        if not wanted:
-            return {}
-        out = self.run("cat-file", "--batch", input=("\n".join(wanted) + "\n").encode())
-        blobs, pos = {}, 0
-        for sha in wanted:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split(b" ")
-            if len(header) != 3:
+        blobs = {}
+        for sha, found in zip(wanted, self.objects.read(wanted), strict=True):
+            if found is None:
                 raise InputError(f"git object {sha} is missing from {self.root}", code="git")
-            size = int(header[2])
-            blobs[sha] = out[end + 1:end + 1 + size]
-            pos = end + 2 + size
+            blobs[sha] = found.data
         return blobs
 
     def is_ancestor(self, older: str, newer: str) -> bool:
@@ -147,16 +180,18 @@ class GitStore:
         """Every commit up to `head`, oldest first, with the paths it changed (under
         `paths` when given), in one git process."""
         out = self.run("log", "--reverse", "--no-renames", "-z", "--name-status",
-                       "--format=%x01%H%x02%an%x02%ae%x02%aI%x02%s", head, "--", *paths)
+                       "--format=%x01%H%x02%an%x02%ae%x02%aI%x02%P%x02%s", head, "--",
+                       *paths)
         commits = []
         for chunk in out.split(b"\x01")[1:]:
             header, _, rest = chunk.partition(b"\0")
-            sha, author, email, date, subject = header.decode("utf-8", "replace").split(
-                "\x02", 4)
+            sha, author, email, date, parents, subject = header.decode(
+                "utf-8", "replace").split("\x02", 5)
             fields = [f.decode("utf-8", "surrogateescape") for f in rest.lstrip(b"\n")
                       .split(b"\0") if f]
             changes = tuple(zip(fields[::2], fields[1::2], strict=False))
-            commits.append(Commit(sha, author, email, date, subject, changes))
+            commits.append(Commit(sha, author, email, date, subject, changes,
+                                  tuple(parents.split())))
         return commits
 
     def root_commit(self, head: str) -> str:
@@ -172,13 +207,7 @@ class GitStore:
     def blob_sha256(self, blob: str) -> str:
         """The sha256 of a blob's bytes, streamed (raw evidence can be large)."""
         digest = hashlib.sha256()
-        with subprocess.Popen(["git", "-C", str(self.root), "cat-file", "blob", blob],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              env={**os.environ, **_GIT_ENV}) as proc:
-            assert proc.stdout is not None
-            while chunk := proc.stdout.read(1 << 20):
-                digest.update(chunk)
-        if proc.returncode != 0:
+        if self.objects.stream(blob, digest.update) != "blob":
             raise InputError(f"git object {blob} is missing from {self.root}", code="git")
         return digest.hexdigest()
 
@@ -207,23 +236,11 @@ class GitStore:
         return not (self.root / ".git" / "index").exists()
 
     def read_paths(self, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
-        """The files at `paths` in `commit`, in one git process, without listing the
-        tree first; paths that do not exist there are left out."""
-        if not paths:
-            return {}
-        names = "".join(f"{commit}:{path}\n" for path in paths).encode("utf-8")
-        out = self.run("cat-file", "--batch", input=names)
-        found, pos = {}, 0
-        for path in paths:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].split(b" ")
-            if len(header) != 3 or header[1] != b"blob":
-                pos = end + 1
-                continue
-            size = int(header[2])
-            found[path] = out[end + 1:end + 1 + size]
-            pos = end + 2 + size
-        return found
+        """The files at `paths` in `commit`, without listing the tree first; paths
+        that do not exist there are left out."""
+        found = self.objects.read([f"{commit}:{path}" for path in paths])
+        return {path: got.data for path, got in zip(paths, found, strict=True)
+                if got is not None and got.type == "blob"}
 
     def config_values(self, prefix: str) -> dict[str, str]:
         """Every git configuration value whose key starts with `prefix`, in one process."""

@@ -1,0 +1,139 @@
+"""Reading the ledger's objects through one `git cat-file --batch` process: what a
+command lists and reads is exactly what `git ls-tree` and `git cat-file` say, however
+much it reads, with one git process for all of it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from releasegate.core.errors import InputError
+from releasegate.ledger.store import GitStore, init_repository
+from tests.helpers import git
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[GitStore, str]:
+    """A repository whose one commit holds nested folders, odd names, a symbolic
+    link, a submodule entry and a 3 MiB file."""
+    root = tmp_path / "repo"
+    store = init_repository(root)
+    files = {
+        "releasegate.yaml": b"version: 1\n",
+        "checklists/intake.yaml": b"id: intake\n",
+        "patches/CBS-2026-0001/events/0001-submitted.yaml": b"type: submitted\n",
+        "patches/CBS-2026-0001/events/0002-tests.yaml": b"type: tests\n",
+        "patches/CBS-2026-0001/evidence/big.xml": os.urandom(3 << 20),
+        "patches/CBS-2026-0002/events/0001-submitted.yaml": b"type: submitted\n",
+        "patches/CBS-2026-0002/a name with spaces.txt": b"spaces\n",
+        "patches/CBS-2026-0002/\u5ba1\u6279.txt": "\u5ba1\u6279\n".encode(),
+    }
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    (root / "patches/CBS-2026-0002/link").symlink_to("../CBS-2026-0001")
+    git(root, "add", "-A")
+    blob = git(root, "rev-parse", ":releasegate.yaml")
+    git(root, "update-index", "--add", "--cacheinfo",
+        f"160000,{blob.strip()},patches/CBS-2026-0002/vendored")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "one")
+    return store, git(root, "rev-parse", "HEAD").strip()
+
+
+SPECS = [
+    (["patches/CBS-2026-0001"], True),
+    (["patches/CBS-2026-0001/events"], True),
+    (["patches/CBS-2026-0001/events/"], True),
+    (["patches/CBS-2026-0002"], True),
+    (["patches/CBS-2026-0002/"], False),
+    (["patches/CBS-2026-0002"], False),
+    (["patches/CBS-2026-0002/link"], True),
+    (["patches/CBS-2026-0002/vendored"], True),
+    (["releasegate.yaml", "checklists"], True),
+    (["checklists/"], False),
+    ([".", "patches/"], False),
+    (["patches/CBS-2026-0001/events/0002-tests.yaml", "nowhere", "patches/none/events"],
+     True),
+]
+
+
+@pytest.mark.parametrize(("paths", "recursive"), SPECS)
+def test_listing_a_folder_agrees_with_git_ls_tree(repo: tuple[GitStore, str],
+                                                  paths: list[str], recursive: bool) -> None:
+    store, head = repo
+    walked = store.list_tree(head, paths, recursive=recursive)
+    listed = store._ls_tree(head, paths, recursive)
+    # ls-tree shows a folder's own entry where it descends into it for another path;
+    # nothing reads those entries, so only the files and folders below must agree.
+    assert {p: e for p, e in walked.items() if p not in ("patches",)} == \
+        {p: e for p, e in listed.items() if p not in ("patches",)}
+    assert walked or paths[0] == "nowhere"
+
+
+def test_a_link_and_a_submodule_keep_their_modes(repo: tuple[GitStore, str]) -> None:
+    store, head = repo
+    found = store.list_tree(head, ["patches/CBS-2026-0002"])
+    assert found["patches/CBS-2026-0002/link"].mode == "120000"
+    assert found["patches/CBS-2026-0002/vendored"].mode == "160000"
+    assert found["patches/CBS-2026-0002/vendored"].type == "commit"
+
+
+def test_everything_a_command_reads_goes_through_one_git_process(
+        repo: tuple[GitStore, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, head = repo
+    started: list[list[str]] = []
+
+    class Counting(subprocess.Popen[bytes]):
+        def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+            started.append(list(args))
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Counting)
+    names = [f"patches/CBS-2026-000{i}/events/0001-submitted.yaml" for i in (1, 2)] * 300
+    for _ in range(20):
+        assert store.read_paths(head, names)[names[0]] == b"type: submitted\n"
+        store.list_tree(head, ["patches/CBS-2026-0001"])
+    big = store.list_tree(head, ["patches/CBS-2026-0001/evidence/big.xml"])
+    data = store.read_blobs([e.sha for e in big.values()])
+    assert [a[3:] for a in started] == [["cat-file", "--batch"]]
+    blob = next(iter(big.values())).sha
+    assert store.blob_sha256(blob) == hashlib.sha256(data[blob]).hexdigest()
+    assert len(started) == 1
+
+
+def test_missing_objects_and_names_with_a_line_break_are_absent(
+        repo: tuple[GitStore, str]) -> None:
+    store, head = repo
+    found = store.read_paths(head, ["releasegate.yaml\nreleasegate.yaml", "nowhere",
+                                    "checklists", "releasegate.yaml"])
+    assert found == {"releasegate.yaml": b"version: 1\n"}
+    with pytest.raises(InputError, match="missing"):
+        store.read_blobs(["0" * 40])
+    with pytest.raises(InputError, match="missing"):
+        store.blob_sha256("1" * 40)
+
+
+def test_a_killed_git_process_is_started_again(repo: tuple[GitStore, str]) -> None:
+    store, head = repo
+    assert store.read_paths(head, ["releasegate.yaml"])
+    proc = store.objects._proc
+    assert proc is not None
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert store.read_paths(head, ["releasegate.yaml"]) == {"releasegate.yaml": b"version: 1\n"}
+    assert store.objects.started == 2
+
+
+def test_the_git_process_ends_with_its_store(repo: tuple[GitStore, str]) -> None:
+    store, head = repo
+    store.read_paths(head, ["releasegate.yaml"])
+    proc = store.objects._proc
+    assert proc is not None and proc.poll() is None
+    store.objects.close()
+    assert proc.poll() is not None
