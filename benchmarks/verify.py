@@ -18,10 +18,10 @@ filled them. Without --full, 4,000 signatures are measured cold only.
 The measured process is `releasegate --ledger L verify --format json`, run as
 `python -c` that first installs an audit hook counting the processes releasegate
 starts (ssh-keygen, and git by command) and timers around `ssh_keygen.verify`, the
-git calls (`GitStore.run`, `GitStore.blob_sha256`, `GitStore.root_commit`),
-`Snapshot.patch_trees` and `baselines.shipped_index`, which also read the CPU time of
-the processes each call waited for; nothing else is changed (about 3 % slower than
-the plain command). At the smallest size one more cold
+git commands (`GitStore.run`), `Snapshot.patch_trees` and `baselines.shipped_index`,
+which also read the CPU time of the processes each call waited for (verify runs its
+ssh-keygen checks side by side, so only CPU time is split by part); nothing else is
+changed (about 3 % slower than the plain command). At the smallest size one more cold
 run counts ssh-keygen a second way, with an `ssh-keygen` script first on PATH that
 appends to a file and execs the real one; the two counts must agree. Every run is
 also a check: verify must exit 0, say ok and count the signatures the factory signed,
@@ -118,8 +118,6 @@ def timed(owner, name, key):
 
 timed(ssh_keygen, "verify", "ssh-keygen")
 timed(GitStore, "run", "git")
-timed(GitStore, "blob_sha256", "git")
-timed(GitStore, "root_commit", "root")
 timed(Snapshot, "patch_trees", "patch_trees")
 timed(baselines, "shipped_index", "shipped_index")
 from releasegate.cli.main import main
@@ -158,7 +156,7 @@ class VerifyRun(Run):
     cpu: float  # user + system seconds of the process and everything it waited for
     audit: dict[str, Any]  # verify's JSON: patches, events, signatures, promotions
     processes: dict[str, int]  # processes releasegate started, by program
-    spent: dict[str, float]  # seconds inside ssh-keygen checks, git calls, root walks
+    spent: dict[str, float]  # seconds inside ssh-keygen checks, git commands, listings
     children_cpu: dict[str, float]  # CPU seconds of the processes those calls waited for
     calls: dict[str, int]
 
@@ -334,59 +332,48 @@ def render(sizes: list[Size]) -> str:
 
 @dataclass(frozen=True)
 class Parts:
-    """Where one run's time went: (wall, CPU) seconds."""
+    """Where one run's CPU time went, in seconds. Wall time is not split: verify runs
+    ssh-keygen checks side by side, one per core, so their wall times overlap."""
 
-    ssh: tuple[float, float]  # ssh_keygen.verify: temp files and the ssh-keygen process
-    root: tuple[float, float]  # GitStore.root_commit: `git rev-list --max-parents=0`
-    git: tuple[float, float]  # every other git process
-    own: tuple[float, float]  # the rest of the wall time; releasegate's own CPU
-    walks: int
+    ssh: float  # ssh_keygen.verify: the ssh-keygen processes
+    git: float  # the git processes
+    own: float  # releasegate itself
 
 
 def parts(run: VerifyRun) -> Parts:
-    wall, cpu = run.spent, run.children_cpu
-    ssh = (wall.get("ssh-keygen", 0.0), cpu.get("ssh-keygen", 0.0))
-    root = (wall.get("root", 0.0), cpu.get("root", 0.0))
-    git = (wall.get("git", 0.0) - root[0], cpu.get("git", 0.0) - root[1])
-    own = (run.seconds - ssh[0] - root[0] - git[0], cpu.get("self", 0.0))
-    return Parts(ssh, root, git, own, run.calls.get("root", 0))
+    cpu = run.children_cpu
+    return Parts(cpu.get("ssh-keygen", 0.0), cpu.get("git", 0.0), cpu.get("self", 0.0))
 
 
-PARTS: list[tuple[str, Callable[[Parts], tuple[float, float]]]] = [
+PARTS: list[tuple[str, Callable[[Parts], float]]] = [
     ("ssh-keygen checks (`ssh_keygen.verify`)", lambda p: p.ssh),
-    ("root-commit walks (`GitStore.root_commit`: `git rev-list --max-parents=0`)",
-     lambda p: p.root),
-    ("other git processes", lambda p: p.git),
-    ("the rest: releasegate itself (its own CPU)", lambda p: p.own),
+    ("git commands (`GitStore.run`; the one `git cat-file --batch` reader ends with the "
+     "process and counts in the total CPU only)", lambda p: p.git),
+    ("releasegate itself", lambda p: p.own),
 ]
 
 
-INCLUDED = [  # timed too, and already counted in the parts above
-    ("patch_trees", "included above, wall: `Snapshot.patch_trees` (a `git ls-tree` of "
-                    "patches/, once per snapshot)"),
-    ("shipped_index", "included above, wall: `baselines.shipped_index` (reads, refreshes "
-                      "and writes the whole baseline index)"),
+INCLUDED = [  # timed too, wall, and already counted in the parts above
+    ("patch_trees", "wall in `Snapshot.patch_trees` (patches/ listed, once per snapshot)"),
+    ("shipped_index", "wall in `baselines.shipped_index` (the baseline index, refreshed "
+                      "per snapshot)"),
 ]
 
 
 def render_parts(sizes: list[Size]) -> str:
-    """Where the time went, per signature: wall ms (CPU ms)."""
+    """Where the CPU time went, per signature, in ms."""
     rows = []
     for label, pick in PARTS:
         row = [label]
         for size in sizes:
             def cell(run: VerifyRun, size: Size = size,
-                     pick: Callable[[Parts], tuple[float, float]] = pick) -> str:
-                wall, cpu = pick(parts(run))
-                return f"{wall * 1000 / size.signatures:.1f} ({cpu * 1000 / size.signatures:.1f})"
+                     pick: Callable[[Parts], float] = pick) -> str:
+                return f"{pick(parts(run)) * 1000 / size.signatures:.1f}"
             row.append(both(size, cell))
         rows.append(row)
-    rows.append(["root-commit walks: how many, ms each (cold)"] + [
-        f"{parts(s.c).walks} x {ms(parts(s.c).root[0] / max(1, parts(s.c).walks))}"
-        for s in sizes])
     for key, label in INCLUDED:
         rows.append([label] + [both(s, spent_in(key, s.signatures)) for s in sizes])
-    return table(["ms per signature: wall (CPU)",
+    return table(["CPU ms per signature",
                   *(f"{s.signatures:,} cold / warm" for s in sizes)], rows)
 
 
@@ -421,9 +408,9 @@ def growth(sizes: list[Size]) -> list[str]:
         lines.append(line("cold, CPU", small, big, small.c.cpu, big.c.cpu))
         a, b = parts(small.c), parts(big.c)
         for label, pick in PARTS:
-            lines.append(line(f"cold, CPU of {label}", small, big, pick(a)[1], pick(b)[1]))
+            lines.append(line(f"cold, CPU of {label}", small, big, pick(a), pick(b)))
         for key, label in INCLUDED:
-            lines.append(line(f"cold, wall in {label.split(': ', 1)[1]}", small, big,
+            lines.append(line(f"cold, {label}", small, big,
                               small.c.spent.get(key, 0.0), big.c.spent.get(key, 0.0)))
     warm = [s for s in sizes if s.w]
     if len(warm) >= 2:

@@ -208,7 +208,7 @@ def _promotion_findings(ledger: Ledger, snap: Snapshot, events: Mapping[str, Eve
         commit = added.get(path)
         if commit is None:
             continue
-        problem, _ = replay_promotion(ledger, commit, event)
+        problem, _ = replay_promotion(ledger, snap, commit, event)
         if problem:
             findings.append(Finding(ERROR, problem, event.patch, path))
     return findings

@@ -10,6 +10,7 @@ from releasegate.core.model import Person, Pipeline
 from releasegate.core.state import PatchState, fold
 from releasegate.ledger.cache import read_cache, write_cache
 from releasegate.ledger.events import PATCHES, event_path, render_event
+from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.store import Author
 from releasegate.ledger.transaction import Ledger, Write
@@ -37,7 +38,7 @@ def fold_patch(snap: Snapshot, pid: str) -> PatchState:
     folded: dict[str, PatchState] = snap.memo.setdefault("states", {})
     if pid in folded:
         return folded[pid]
-    tree = snap.patch_trees().get(pid)
+    tree = snap.patch_tree(pid)
     cache = _state_cache(snap, tree)
     cached = read_cache(cache)
     state = cached if isinstance(cached, PatchState) else _fold_from_files(snap, pid)
@@ -92,8 +93,12 @@ def refuse_passed_gate(pipeline: Pipeline, state: PatchState, env: str) -> None:
 def append_event(state: PatchState, actor: Person, kind: str, env: str | None,
                  data: dict[str, Any], message: str, *, digest: str | None = None,
                  files: dict[str, Any] | None = None, result: Any = None,
-                 at: str | None = None) -> Write[Any]:
-    """A Write adding the patch's next event, chained to the previous one."""
+                 at: str | None = None, own_patch_only: bool = False) -> Write[Any]:
+    """A Write adding the patch's next event, chained to the previous one.
+
+    `own_patch_only`: the act was validated against nothing but the patch's own folder
+    and the pipeline, so after a lost race it is carried onto the new head as it is
+    when those did not change there, instead of being run again."""
     seq = state.last_seq + 1
     common: dict[str, Any] = {
         "type": kind, "patch": state.id, "seq": seq,
@@ -102,5 +107,7 @@ def append_event(state: PatchState, actor: Person, kind: str, env: str | None,
     if env is not None:
         common["env"] = env
     written = {**(files or {}), event_path(state.id, seq, kind): render_event(common, data)}
+    rests_on = (f"{PATCHES}/{state.id}/", CONFIG_FILE, CHECKLISTS) if own_patch_only \
+        else None
     return Write(files=written, message=f"{state.id}: {message}\n\nby {actor.id}",
-                 result=result, author=identity_of(actor))
+                 result=result, author=identity_of(actor), rests_on=rests_on)

@@ -251,7 +251,7 @@ def _promotions(ledger: Ledger, snap: Snapshot, prefix: str,
             problem: str | None = "no commit of the ledger's history added this event"
             replayed = None
         else:
-            problem, replayed = replay_promotion(ledger, commit, event)
+            problem, replayed = replay_promotion(ledger, snap, commit, event)
         rows.append(PromotionRow(row.path, event.seq, event.data.get("from"), event.env,
                                  event.at, event.actor, event.digest,
                                  commit.sha if commit else None, recorded, replayed, problem))

@@ -148,7 +148,7 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
         result = Recorded(state.id, env, "checklist", data)
         return append_event(state, actor, "checklist", env, act.data,
                             f"checklist {template} for {env} by {actor.id}", result=result,
-                            files=act.files, at=act.at)
+                            files=act.files, at=act.at, own_patch_only=True)
 
     return ledger.transact(operation)
 
@@ -220,7 +220,7 @@ def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, sui
                             files={prefix + k: v for k, v in stored.items()},
                             result=Recorded(state.id, env, "tests",
                                             {"suite": suite, "digest": state.digest,
-                                             **counts}))
+                                             **counts}), own_patch_only=True)
 
     recorded, warnings = ledger.transact(operation)
     if counts["tests"] - counts["skipped"] <= 0:
@@ -296,7 +296,7 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
         act = sign_act(snap, pipeline, state, actor, "signoff", env, data, key)
         return append_event(state, actor, "signoff", env, act.data, said,
                             result=Recorded(state.id, env, "signoff", data),
-                            files={**files, **act.files}, at=act.at)
+                            files={**files, **act.files}, at=act.at, own_patch_only=True)
 
     recorded, warnings = ledger.transact(operation)
     if on_behalf_of is not None:
@@ -386,7 +386,7 @@ def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: st
         return append_event(state, actor, "waiver", env, act.data,
                             f"waiver for {env} by {actor.id}: {pattern}",
                             result=Recorded(state.id, env, "waiver", data),
-                            files=act.files, at=act.at)
+                            files=act.files, at=act.at, own_patch_only=True)
 
     recorded, warnings = ledger.transact(operation)
     report, _ = check_report(ledger, recorded.patch, env)

@@ -40,18 +40,15 @@ def target_of(pipeline: Pipeline, state: PatchState, to: str | None) -> str:
 def dependencies_of(ledger: Ledger, snap: Snapshot,
                     state: PatchState) -> dict[str, PatchState | None]:
     """The states of the patches `state` depends on; None for unknown ones."""
-    known = snap.patch_dirs()
-    trees = snap.patch_trees()
-    pids = [known[d.lower()] for d in state.manifest.depends_on if d.lower() in known]
+    # Ids as recorded are found one by one; only another spelling lists every patch.
+    ids = {dep: dep if snap.patch_tree(dep) is not None
+           else snap.patch_dirs().get(dep.lower()) for dep in state.manifest.depends_on}
+    pids = [pid for pid in ids.values() if pid is not None]
     # Only folders folded neither in this snapshot nor before need reading: one go.
     snap.prefetch([f"{PATCHES}/{pid}" for pid in pids
                    if pid not in snap.memo.get("states", {})
-                   and not cached_state(snap, trees[pid])])
-    found: dict[str, PatchState | None] = {}
-    for dep in state.manifest.depends_on:
-        pid = known.get(dep.lower())
-        found[dep] = None if pid is None else fold_patch(snap, pid)
-    return found
+                   and not cached_state(snap, snap.patch_tree(pid) or "")])
+    return {dep: None if pid is None else fold_patch(snap, pid) for dep, pid in ids.items()}
 
 
 @dataclass(frozen=True)

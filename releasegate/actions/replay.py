@@ -16,13 +16,15 @@ from releasegate.ledger.store import Commit
 from releasegate.ledger.transaction import Ledger
 
 
-def replay_promotion(ledger: Ledger, commit: Commit,
+def replay_promotion(ledger: Ledger, present: Snapshot, commit: Commit,
                      event: Event) -> tuple[str | None, Verdict | None]:
     """Why the promotion `event` (added by `commit`) should not have happened (None
-    when its gate was open then), and the verdict judged by, where it could be had."""
+    when its gate was open then), and the verdict judged by, where it could be had.
+    `present` is the ledger as it stands, whose baseline index, cut at the promotion,
+    gives the baselines as they were then."""
     if not commit.parents or event.env is None:
         return "a promotion in the ledger's first commit", None
-    snap = Snapshot(ledger.store, commit.parents[0], historical=True)
+    snap = Snapshot(ledger.store, commit.parents[0], replaying=(present, event))
     try:
         pipeline = load_pipeline(snap)
         state = fold_patch(snap, event.patch)

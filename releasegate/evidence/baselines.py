@@ -113,6 +113,10 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
     patch of `system`; None when no such promotion exists yet. With `before` (a
     promoted event), only promotions recorded before that one count: the baseline
     that was current when it was made."""
+    if before is None and snap.replaying is not None:
+        # A replayed promotion: the present index, cut at that promotion, holds what
+        # the ledger's index held then, without indexing every past head again.
+        snap, before = snap.replaying
     best: BaselineRef | None = None
     for ref in _by_suite(ledger, snap).get((system, env, suite), ()):
         if ref.patch != exclude and _earlier(ref, before) and (

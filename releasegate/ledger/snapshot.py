@@ -22,7 +22,9 @@ class Snapshot:
     store: GitStore
     head: str | None
     warnings: list[str] = field(default_factory=list)
-    historical: bool = False  # a past head (an audit's replay): derived caches keep the current one
+    # An audit's replay of a promotion: the ledger's present snapshot and the promoted
+    # event, for a snapshot at a past head (derived caches keep the present one).
+    replaying: tuple[Snapshot, Event] | None = None
     _entries: dict[str, Entry] = field(default_factory=dict)
     _under: dict[str, list[str]] = field(default_factory=dict)  # folder -> files below it
     _loaded: set[str] = field(default_factory=set)
@@ -112,6 +114,23 @@ class Snapshot:
                                         if e.type == "tree"}
         trees: dict[str, str] = self.memo["patch_trees"]
         return trees
+
+    @property
+    def historical(self) -> bool:
+        return self.replaying is not None
+
+    def patch_tree(self, pid: str) -> str | None:
+        """The id of one patch's folder tree (the id as recorded), without listing every
+        patch where the listing was not needed yet."""
+        if "patch_trees" in self.memo:
+            listed: dict[str, str] = self.memo["patch_trees"]
+            return listed.get(pid)
+        trees: dict[str, str | None] = self.memo.setdefault("patch_tree", {})
+        if pid not in trees:
+            found = self.store.objects.read([f"{self.head}:{PATCHES}/{pid}"])[0] \
+                if self.head is not None and "/" not in pid else None
+            trees[pid] = found.sha if found is not None and found.type == "tree" else None
+        return trees[pid]
 
     def patch_dirs(self) -> dict[str, str]:
         """Patch ids in the ledger, keyed by their lower-case form."""

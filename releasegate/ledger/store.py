@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.core.errors import ContentionError, InputError, TransientError
-from releasegate.ledger.objects import ObjectReader
+from releasegate.ledger.objects import ObjectReader, parse_tree
 
 ZERO = "0" * 40
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
@@ -127,25 +127,25 @@ class GitStore:
         # ls-tree's rules: "a/" lists a folder's entries, "a" the entry itself, and
         # with recursion every file below either.
         path = spec.strip("/") if spec.strip("/") != "." else ""
-        if path:
-            folder, _, name = path.rpartition("/")
-            listed = self.objects.tree(f"{treeish}:{folder}")
-            own = next((e for e in listed or () if e.name == name), None)
-            if own is None:
-                return
-            if own.type != "tree" or not (recursive or spec.endswith("/")):
-                entries[path] = Entry(own.mode, own.type, own.sha)
-                return
-            top = own.sha
-        else:
-            top = f"{treeish}:"
-        pending = [(path, top)]
+        found = self.objects.read([f"{treeish}:{path}"])[0]
+        if found is None or found.type != "tree" or (
+                path and not (recursive or spec.endswith("/"))):
+            # A file, link or submodule (or a folder listed as itself): its mode is in
+            # its folder's listing.
+            if path:
+                folder, _, name = path.rpartition("/")
+                own = next((e for e in self.objects.tree(f"{treeish}:{folder}") or ()
+                            if e.name == name), None)
+                if own is not None:
+                    entries[path] = Entry(own.mode, own.type, own.sha)
+            return
+        pending = [(path, parse_tree(found.data, len(found.sha) // 2))]
         while pending:
-            below, sha = pending.pop()
-            for entry in self.objects.tree(sha) or ():
+            below, listed = pending.pop()
+            for entry in listed:
                 full = f"{below}/{entry.name}" if below else entry.name
                 if entry.type == "tree" and recursive:
-                    pending.append((full, entry.sha))
+                    pending.append((full, self.objects.tree(entry.sha) or []))
                 else:
                     entries[full] = Entry(entry.mode, entry.type, entry.sha)
 
@@ -175,6 +175,13 @@ class GitStore:
         out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
                        "--diff-filter=M", old, new)
         return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    def changed_under(self, old: str, new: str, prefixes: Sequence[str]) -> bool:
+        """Whether any path under `prefixes` (folders end in "/") differs between two
+        commits."""
+        out = self.run("diff-tree", "-r", "--name-only", "-z", "--no-renames", old, new,
+                       "--", *prefixes)
+        return bool(out.strip(b"\0"))
 
     def history(self, head: str, paths: Sequence[str] = ()) -> list[Commit]:
         """Every commit up to `head`, oldest first, with the paths it changed (under

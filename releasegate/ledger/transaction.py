@@ -20,6 +20,7 @@ from releasegate.core.errors import (
     ContentionError,
     InputError,
     NotFoundError,
+    ReleasegateError,
     UsageError,
 )
 from releasegate.ledger.courtesy import CourtesyCopy
@@ -31,6 +32,13 @@ from releasegate.ledger.store import ZERO, Author, GitStore
 
 T = TypeVar("T")
 SYSTEM = Author("releasegate", "releasegate@releasegate.invalid")
+ATTEMPTS = 10  # tries of a write before giving up with exit status 3
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after the `attempt`-th lost race (0-based): a random share of a
+    window that doubles from 50 ms up to 1.6 s, so writers that collided spread out."""
+    return float(random.uniform(0.2, 1.0) * 0.05 * 2 ** min(attempt, 5))
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,13 @@ class Write(Generic[T]):
     message: str
     result: T
     author: Author | None = None
+    # The paths (folders end in "/") the operation's validation read, when it read no
+    # others; None: it may depend on anything in the ledger.
+    rests_on: tuple[str, ...] | None = None
+
+
+# An act worked out on one head: that head, the write, its files' blob ids, the warnings.
+Carried = tuple[str | None, Write[T], dict[str, str], list[str]]
 
 
 def unchanged(result: T) -> Write[T]:
@@ -141,47 +156,97 @@ class Ledger:
         return known[patch.lower()]
 
     def transact(self, operation: Callable[[Snapshot], Write[T]],
-                 author: Author = SYSTEM, *, attempts: int = 8) -> tuple[T, list[str]]:
+                 author: Author = SYSTEM, *, attempts: int = ATTEMPTS) -> tuple[T, list[str]]:
         """Run `operation` against the head and record what it returns, atomically.
 
         Returns the operation's result and the warnings gathered; a Write without
-        files records nothing. Writers in this clone take turns (CloneLock); a race
-        lost to another clone runs the operation again on the new head.
+        files records nothing. Writers in this clone take turns (CloneLock). A race
+        lost to another clone runs the operation again on the new head, unless
+        nothing the write rests on changed there: then the same write is committed on
+        top of the new head, without doing its work again.
         """
         upstream = self.upstream()
+        arrived: list[tuple[str, str]] = []  # (old, new) heads others' acts came between
+        with CloneLock(self.root) as lock:
+            try:
+                return self._attempts(operation, author, attempts, upstream, lock, arrived)
+            finally:
+                if arrived:  # out of the race's window: the courtesy copy of others' acts
+                    self._catch_up(arrived[0][0], arrived[-1][1])
+
+    def _attempts(self, operation: Callable[[Snapshot], Write[T]], author: Author,
+                  attempts: int, upstream: Upstream | None, lock: CloneLock,
+                  arrived: list[tuple[str, str]]) -> tuple[T, list[str]]:
         notes: list[str] = []
         retried: list[str] = []
-        with CloneLock(self.root) as lock:
-            if lock.waited > 1:
-                notes.append(f"waited {lock.waited:.1f} s for another releasegate command "
-                             "writing to this clone")
-            for attempt in range(attempts):
-                pulled = self.pull(upstream) if upstream is not None else Pulled(None)
-                notes += dropped_notes(pulled, upstream)
-                snap = self.snapshot()
-                outcome = operation(snap)
+        carried = self._ahead(operation) if upstream is not None else None
+        if lock.waited > 1:
+            notes.append(f"waited {lock.waited:.1f} s for another releasegate command "
+                         "writing to this clone")
+        for attempt in range(attempts):
+            pulled = self.pull(upstream, arrived) if upstream is not None else Pulled(None)
+            notes += dropped_notes(pulled, upstream)
+            snap = self.snapshot()
+            if carried is not None and self._still_holds(carried[0], snap.head, carried[1]):
+                outcome, blobs = carried[1], carried[2]
+                snap.warnings += [w for w in carried[3] if w not in snap.warnings]
+            else:
+                outcome, blobs = operation(snap), {}
                 if not outcome.files:
                     self._push_pending(upstream, pulled, snap)
                     return outcome.result, [*notes, *snap.warnings]
-                why = self._commit(snap, outcome, author, upstream)
-                if why is None:
-                    if retried:
-                        notes.append(f"recorded after {len(retried)} retr"
-                                     f"{'y' if len(retried) == 1 else 'ies'} "
-                                     f"({'; '.join(dict.fromkeys(retried))})")
-                    return outcome.result, [*notes, *snap.warnings]
-                retried.append(why)
-                time.sleep(random.uniform(0.01, 0.05) * (2 ** min(attempt, 5)))
+            why = self._commit(snap, outcome, author, upstream, blobs)
+            if why is None:
+                if retried:
+                    notes.append(f"recorded after {len(retried)} retr"
+                                 f"{'y' if len(retried) == 1 else 'ies'} "
+                                 f"({'; '.join(dict.fromkeys(retried))})")
+                return outcome.result, [*notes, *snap.warnings]
+            retried.append(why)
+            carried = (snap.head, outcome, blobs, list(snap.warnings))
+            time.sleep(backoff(attempt))
         raise ContentionError(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
                               "was recorded", hint="retry the command")
 
-    def _commit(self, snap: Snapshot, write: Write[Any], author: Author,
-                upstream: Upstream | None) -> str | None:
-        """Record `write` on top of the snapshot's head; None when it landed, else why
-        not (the race that was lost)."""
+    def _ahead(self, operation: Callable[[Snapshot], Write[T]]) -> Carried[T] | None:
+        """The act worked out on this clone's own head before the shared ledger is
+        fetched, with its files stored, when it rests on nothing but its own patch and
+        the pipeline: if those did not change on the shared ledger either, it is
+        committed on the fetched head as it is, so the race with other clones spans
+        only the fetch, the commit and the push. Anything else (a refusal here, which
+        the fetched head may not share) leaves the act to be worked out there."""
+        try:
+            snap = self.snapshot()
+            outcome = operation(snap)
+        except ReleasegateError:
+            return None
+        if not outcome.files or outcome.rests_on is None:
+            return None
+        return snap.head, outcome, self._write_blobs(outcome, {}), list(snap.warnings)
+
+    def _write_blobs(self, write: Write[Any], blobs: dict[str, str]) -> dict[str, str]:
+        """The write's files stored as blobs (those not stored yet), by path."""
         self.courtesy.refuse_links(list(write.files))
-        blobs = {path: self.store.write_blob_file(data) if isinstance(data, Path)
-                 else self.store.write_blob(data) for path, data in write.files.items()}
+        for path, data in write.files.items():
+            if path not in blobs:
+                blobs[path] = self.store.write_blob_file(data) if isinstance(data, Path) \
+                    else self.store.write_blob(data)
+        return blobs
+
+    def _still_holds(self, validated_on: str | None, head: str | None,
+                     write: Write[Any]) -> bool:
+        """Whether `write`, validated on `validated_on`, holds on `head` as it is: the
+        operation said what it rests on, and none of that changed in between."""
+        if write.rests_on is None or validated_on is None or head is None:
+            return False
+        return head == validated_on or not self.store.changed_under(validated_on, head,
+                                                                    write.rests_on)
+
+    def _commit(self, snap: Snapshot, write: Write[Any], author: Author,
+                upstream: Upstream | None, blobs: dict[str, str]) -> str | None:
+        """Record `write` on top of the snapshot's head; None when it landed, else why
+        not (the race that was lost). `blobs` keeps the files' blob ids across tries."""
+        self._write_blobs(write, blobs)
         tree = self.store.build_tree(snap.head, blobs)
         commit = self.store.commit(tree, snap.head, write.message, write.author or author)
         reason = f"releasegate: {write.message.splitlines()[0]}"
@@ -230,8 +295,10 @@ class Ledger:
             return None
         return Upstream(remote, merge)
 
-    def pull(self, upstream: Upstream) -> Pulled:
-        """Fetch the shared ledger and fast-forward to it.
+    def pull(self, upstream: Upstream,
+             arrived: list[tuple[str, str]] | None = None) -> Pulled:
+        """Fetch the shared ledger and fast-forward to it; with `arrived`, the working
+        tree is brought in step later (`_catch_up`), and the heads are noted there.
 
         Acts recorded here whose push never happened (the command was killed between
         commit and push) while others moved the shared ledger on are dropped, never
@@ -245,20 +312,36 @@ class Ledger:
         if ours is not None and self.store.is_ancestor(theirs, ours):
             return Pulled(theirs)  # local acts not pushed yet: the next push carries them
         dropped: list[str] = []
+        taken_out: list[str] = []
         if ours is not None and not self.store.is_ancestor(ours, theirs):
-            dropped = self._drop_unpushed_acts(upstream, ours, theirs)
+            dropped, taken_out = self._drop_unpushed_acts(upstream, ours, theirs)
         if not self.store.compare_and_swap(self.ref, theirs, ours, "releasegate: sync"):
             raise ContentionError("the ledger moved while syncing; nothing was recorded",
                                   hint="retry the command")
         self.history.remember(LOCAL, theirs)
+        if taken_out:  # where a dropped act's file stood, the shared ledger may have one
+            self.courtesy.add_from(theirs, taken_out)
+        if arrived is not None and ours is not None:
+            arrived.append((ours, theirs))
+            return Pulled(theirs, [], dropped)
         added = self.store.added_paths(ours, theirs)
         if self.store.is_unborn_checkout() or ours is None:
             return Pulled(theirs, added, dropped)
-        self.courtesy.add_from(theirs, added)
-        self.courtesy.refresh_changed(ours, theirs)
+        self._catch_up(ours, theirs, added)
         return Pulled(theirs, added, dropped)
 
-    def _drop_unpushed_acts(self, upstream: Upstream, ours: str, theirs: str) -> list[str]:
+    def _catch_up(self, ours: str, theirs: str, added: list[str] | None = None) -> None:
+        """Write and stage the files others' acts added between two heads, and those
+        they changed where the working copy is untouched."""
+        if self.store.is_unborn_checkout():
+            return
+        self.courtesy.add_from(theirs, self.store.added_paths(ours, theirs)
+                               if added is None else added)
+        self.courtesy.refresh_changed(ours, theirs)
+
+    def _drop_unpushed_acts(self, upstream: Upstream, ours: str,
+                            theirs: str) -> tuple[list[str], list[str]]:
+        """The summaries of the local acts dropped, and the paths their files had."""
         local = self.store.run("rev-list", "--reverse", f"{theirs}..{ours}").decode().split()
         acts = {c: self.store.act_summary(c) for c in local}
         where = f"{upstream.remote}/{upstream.merge.removeprefix('refs/heads/')}"
@@ -274,8 +357,9 @@ class Ledger:
                       f"commits on a branch, `git reset --keep {where}`, repeat the acts, "
                       "then cherry-pick your commits (never rebase releasegate's acts)"))
         merge_base = self.store.run("merge-base", ours, theirs).decode().strip()
-        self.courtesy.remove(ours, self.store.added_paths(merge_base or None, ours))
-        return [str(acts[c]) for c in local]
+        taken_out = self.store.added_paths(merge_base or None, ours)
+        self.courtesy.remove(ours, taken_out)
+        return [str(acts[c]) for c in local], taken_out
 
     def pull_now(self, upstream: Upstream) -> Pulled:
         """`pull`, taking this clone's write lock for it."""

@@ -1,0 +1,267 @@
+"""Writers at once: clones of one shared ledger served by `git daemon` on 127.0.0.1,
+each recording acts one after another as separate `releasegate` processes.
+
+Run from the repository root with the package installed:
+
+    python benchmarks/writers.py              # 1 and 8 writers x 50 acts: 3 to 5 minutes
+    python benchmarks/writers.py --quick      # 1 and 8 writers x 10 acts
+    python benchmarks/writers.py --writers 1,2,4,8 --acts 50 --remote file
+
+Every writer has a clone of its own and a patch of its own (in dev since the setup);
+its acts rotate through a test run recorded in dev (a fresh JUnit file each time), a
+sign-off and a filled dev-review checklist for test, on its own patch, and every
+fifth act records a test run on one patch all writers share. Each act is timed from
+start to exit; its attempts are read from the notice releasegate prints on standard
+error when it had to retry.
+
+Every run is also a check, else exit status 2 and no figures: no act exits other
+than 0 (3 is "contended past the retries"), and the shared ledger holds exactly one
+new event per act, with every patch's hash chain intact (`releasegate verify`).
+See benchmarks/README.md ("Writers at once").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tests.git_daemon import GitDaemon, bare_repository  # noqa: E402
+
+PYTHON = sys.executable
+WORK = HERE / ".work" / "scratch-writers"
+SHARED_PATCH = "SHR-2026-0001"
+RETRIED = re.compile(r"recorded after (\d+) retr")
+MANIFEST = """\
+id: {id}
+system: core-banking
+vendor: Acme FinSoft
+vendor_ref: AFS-1
+version: 7.4.2
+title: {{en: Fix interest accrual, zh-CN: 修复利息计提}}
+artifacts: [patch.tar]
+"""
+INTAKE = "version-controlled: 'yes'\nrelease-note-read: 'yes'\nrisk: low\n"
+DEV_REVIEW = ("walkthrough: 'yes'\ninstalled-cleanly: 'yes'\n"
+              "data-migration: {value: n/a, reason: none}\n")
+
+
+@dataclass(frozen=True)
+class Act:
+    writer: int
+    seconds: float
+    status: int
+    attempts: int
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Round:
+    writers: int
+    acts: list[Act]
+    seconds: float
+    events: int  # new events in the shared ledger
+
+    @property
+    def throughput(self) -> float:
+        return len(self.acts) / self.seconds
+
+    def latency(self, q: float) -> float:
+        ordered = sorted(a.seconds for a in self.acts)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def writer_patch(n: int) -> str:
+    return f"WRT-2026-{n:04d}"
+
+
+def rg(ledger: Path, *args: str, person: str = "alice") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", "releasegate", "--ledger", str(ledger), "--as",
+                           person, *args], capture_output=True, text=True, check=False,
+                          timeout=300)
+
+
+def must(ledger: Path, *args: str, person: str = "alice") -> None:
+    done = rg(ledger, *args, person=person)
+    if done.returncode != 0:
+        raise SystemExit(f"setup failed: releasegate {' '.join(args)}: {done.stderr}")
+
+
+def git(*args: str | Path) -> str:
+    return subprocess.run(["git", *map(str, args)], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def setup(base: Path, writers: int, url: str) -> Path:
+    """The shared ledger with one patch per writer and the shared patch, pushed."""
+    bare = bare_repository(base / "ledger.git")
+    first = base / "setup"
+    subprocess.run([PYTHON, "-m", "releasegate", "init", str(first), "--example"],
+                   check=True, capture_output=True)
+    git("-C", first, "remote", "add", "origin", url)
+    git("-C", first, "push", "-q", "-u", "origin", "main")
+    for n in [*range(1, writers + 1)]:
+        submit(first, base, writer_patch(n))
+    submit(first, base, SHARED_PATCH)
+    return bare
+
+
+def submit(ledger: Path, base: Path, patch: str) -> None:
+    folder = base / "inputs" / patch
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "patch.tar").write_bytes(patch.encode())
+    (folder / "m.yaml").write_text(MANIFEST.format(id=patch), encoding="utf-8")
+    must(ledger, "patch", "submit", str(folder / "m.yaml"))
+    (folder / "intake.yaml").write_text(INTAKE, encoding="utf-8")
+    must(ledger, "checklist", "fill", patch, "intake", "--env", "dev", "--answers",
+         str(folder / "intake.yaml"))
+    must(ledger, "promote", patch, "--to", "dev")
+
+
+def junit(folder: Path, tag: str) -> Path:
+    path = folder / f"run-{tag}.xml"
+    path.write_text(f'<testsuite name="smoke"><testcase classname="smoke" name="login"/>'
+                    f'<testcase classname="smoke" name="run_{tag}"/></testsuite>',
+                    encoding="utf-8")
+    return path
+
+
+def act_args(writer: int, step: int, inputs: Path) -> tuple[list[str], str]:
+    """The act `writer` records at `step`, and as whom."""
+    own = writer_patch(writer)
+    if step % 5 == 4:
+        return ["tests", "record", SHARED_PATCH, "--env", "dev",
+                str(junit(inputs, f"s{writer}-{step}"))], "alice"
+    kind = step % 3
+    if kind == 0:
+        return ["tests", "record", own, "--env", "dev",
+                str(junit(inputs, f"{writer}-{step}"))], "alice"
+    if kind == 1:
+        return ["signoff", own, "--env", "test", "--role", "app-owner", "--comment",
+                f"step {step}"], "bob"
+    answers = inputs / "dev-review.yaml"
+    answers.write_text(DEV_REVIEW, encoding="utf-8")
+    return ["checklist", "fill", own, "dev-review", "--env", "test", "--answers",
+            str(answers)], "bob"
+
+
+def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
+    folder = base / f"round-{writers}"
+    folder.mkdir(parents=True)
+    with GitDaemon(folder) as daemon:
+        url = daemon.url("ledger.git") if remote == "git" else (folder / "ledger.git").as_uri()
+        bare = setup(folder, writers, url)
+        before = int(git("-C", bare, "rev-list", "--count", "main"))
+        clones = []
+        for n in range(1, writers + 1):
+            clone = folder / f"w{n}"
+            git("clone", "-q", url, clone)
+            (folder / f"in{n}").mkdir()
+            clones.append(clone)
+        results: list[Act] = []
+        lock = threading.Lock()
+
+        def work(n: int) -> None:
+            for step in range(acts):
+                args, person = act_args(n, step, folder / f"in{n}")
+                start = time.perf_counter()
+                done = rg(clones[n - 1], *args, person=person)
+                seconds = time.perf_counter() - start
+                found = RETRIED.search(done.stderr)
+                with lock:
+                    results.append(Act(n, seconds, done.returncode,
+                                       1 + int(found.group(1)) if found else 1,
+                                       done.stderr[-400:]))
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(1, writers + 1)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - start
+        after = int(git("-C", bare, "rev-list", "--count", "main"))
+        check = folder / "check"
+        git("clone", "-q", url, check)
+        audit = rg(check, "verify")
+        if audit.returncode != 0:
+            raise SystemExit(f"verify found problems after {writers} writers: {audit.stdout}")
+    return Round(writers, results, seconds, after - before)
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--writers", default="1,8", help="writer counts, e.g. 1,2,4,8")
+    parser.add_argument("--acts", type=int, default=50, help="acts per writer")
+    parser.add_argument("--quick", action="store_true", help="10 acts per writer")
+    parser.add_argument("--remote", choices=("git", "file"), default="git",
+                        help="git:// through git daemon (default) or a file:// remote")
+    options = parser.parse_args()
+    acts = 10 if options.quick else options.acts
+    counts = [int(n) for n in options.writers.split(",")]
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    load_before = os.getloadavg()[0]
+    began = time.perf_counter()
+    rounds = []
+    try:
+        for writers in counts:
+            print(f"== {writers} writer(s) x {acts} acts", file=sys.stderr, flush=True)
+            rounds.append(run_round(WORK, writers, acts, options.remote))
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+    failures = []
+    for r in rounds:
+        bad = [a for a in r.acts if a.status != 0]
+        if bad:
+            failures.append(f"{r.writers} writers: {len(bad)} acts exited "
+                            f"{sorted({a.status for a in bad})}: {bad[0].stderr.strip()}")
+        if r.events != len(r.acts):
+            failures.append(f"{r.writers} writers: {len(r.acts)} acts but {r.events} "
+                            "new commits on the shared ledger")
+    git_version = git("--version").strip()
+    print(f"releasegate writers: Python {platform.python_version()}, {git_version}, "
+          f"{os.cpu_count()} CPUs, remote {options.remote}; load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
+          f"{time.perf_counter() - began:.0f} s in all\n")
+    base = rounds[0]
+    rows = []
+    for r in rounds:
+        attempts = [a.attempts for a in r.acts]
+        rows.append([str(r.writers), f"{len(r.acts)}", f"{r.events}",
+                     f"{sum(a.status == 3 for a in r.acts)}",
+                     f"{r.throughput:.2f}/s",
+                     f"{r.throughput / base.throughput:.2f}x",
+                     f"{statistics.median(a.seconds for a in r.acts):.2f} s",
+                     f"{r.latency(0.95):.2f} s", f"{max(a.seconds for a in r.acts):.2f} s",
+                     f"{statistics.mean(attempts):.2f}", f"{max(attempts)}"])
+    print(table(["writers", "acts", "landed (new commits)", "exit 3", "throughput",
+                 f"vs {base.writers} writer(s)", "median latency", "p95 latency",
+                 "slowest", "attempts, mean", "attempts, most"], rows))
+    if failures:
+        print("\n".join(["", "The run misbehaved; the figures mean nothing:", *failures]),
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
