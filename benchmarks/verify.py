@@ -2,9 +2,9 @@
 
 Run from the repository root with the package installed:
 
-    python benchmarks/verify.py            # 100, 1,000, 4,000 signatures: about 3.5 minutes
-    python benchmarks/verify.py --full     # and warm at 4,000, 1,000 twice: 7 minutes
-    python benchmarks/verify.py --quick    # 100 and 1,000 only: about 1.5 minutes
+    python benchmarks/verify.py            # 100, 1,000, 4,000 signatures: about 1 minute
+    python benchmarks/verify.py --full     # and warm at 4,000, 1,000 twice: 2 minutes
+    python benchmarks/verify.py --quick    # 100 and 1,000 only: about 30 s
 
 Measured as run.py measures, with its helpers: whole processes, each started from a
 small wrapper process that reads its wall time and the peak memory and CPU time of
@@ -71,7 +71,7 @@ from run import (  # noqa: E402
 
 SCRATCH = WORK / "scratch-verify"  # not run.py's scratch folder, which run.py empties
 SIZES = (100, 1000, 4000)  # signatures; the patch count is chosen to come closest
-REPS = {100: 3, 1000: 1, 4000: 1}  # best of; 1,000 signatures take 30 s a run, 4,000 2 min
+REPS = {100: 3, 1000: 1, 4000: 1}  # best of; 1,000 signatures take 10 s a run, 4,000 40 s
 FULL_REPS = {**REPS, 1000: 2}
 COLD_ONLY = {4000}  # without --full: no warm run there (another 2 minutes)
 
