@@ -159,6 +159,11 @@ class GitStore:
             blobs[sha] = found.data
         return blobs
 
+    def merge_base(self, one: str, other: str) -> str | None:
+        """The best common ancestor of two commits; None when they share none."""
+        out = self.run("merge-base", one, other, check=False).decode().strip()
+        return out or None
+
     def is_ancestor(self, older: str, newer: str) -> bool:
         return self._process("merge-base", "--is-ancestor", older, newer).returncode == 0
 
@@ -333,7 +338,14 @@ class GitStore:
             parts = path.split("/")[:-1]
             folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
         listing = self._list_folders(base, folders) if base else {}
-        return self._build(listing, "", changes)
+        trees: list[tuple[str, bytes]] = []  # (id, mktree records), children first
+        top = self._build(listing, "", changes, trees)
+        records = b"\0".join(r for _, r in trees)
+        made = self._call("mktree", "-z", "--batch", stdin=records).split()
+        if made != [tree_id for tree_id, _ in trees]:
+            raise InputError("git made other tree ids than releasegate computed for this "
+                             "write; nothing was recorded", code="git")
+        return top
 
     def _list_folders(self, commit: str, folders: set[str]) -> dict[str, dict[str, Entry]]:
         # One ls-tree for every folder on the changed paths: "." is the root, a
@@ -348,7 +360,10 @@ class GitStore:
         return found
 
     def _build(self, listing: Mapping[str, Mapping[str, Entry]], folder: str,
-               changes: Mapping[str, str]) -> str:
+               changes: Mapping[str, str], trees: list[tuple[str, bytes]]) -> str:
+        """The id of `folder` rebuilt with `changes`, computed here as git computes it;
+        the tree (and those below it, first) is added to `trees` for one `git mktree
+        --batch` to write."""
         entries = dict(listing.get(folder, {}))
         files: dict[str, str] = {}
         subtrees: dict[str, dict[str, str]] = {}
@@ -362,10 +377,12 @@ class GitStore:
             entries[name] = Entry("100644", "blob", sha)
         for name, sub in subtrees.items():
             below = f"{folder}/{name}" if folder else name
-            entries[name] = Entry("040000", "tree", self._build(listing, below, sub))
-        records = b"".join(f"{e.mode} {e.type} {e.sha}\t".encode() + name.encode() + b"\0"
-                           for name, e in sorted(entries.items()))
-        return self._call("mktree", "-z", stdin=records).strip()
+            entries[name] = Entry("040000", "tree", self._build(listing, below, sub, trees))
+        tree_id = tree_object_id(entries)
+        trees.append((tree_id, b"".join(f"{e.mode} {e.type} {e.sha}\t".encode()
+                                        + name.encode() + b"\0"
+                                        for name, e in sorted(entries.items()))))
+        return tree_id
 
     def commit(self, tree: str, parent: str | None, message: str, who: Author) -> str:
         """A commit of `tree` on top of `parent`, authored by `who`."""
@@ -516,6 +533,20 @@ def init_repository(root: Path, branch: str = "main") -> GitStore:
     store = GitStore(root)
     store.run("init", "-q", "-b", branch)
     return store
+
+
+def tree_object_id(entries: Mapping[str, Entry]) -> str:
+    """The id git gives a tree of `entries` (name -> entry): its entries in git's order
+    (a folder sorts as if its name ended in "/"), modes without leading zeros, ids raw;
+    sha1, or sha256 in a repository of that object format."""
+    def order(name: str) -> bytes:
+        return (name + "/" if entries[name].type == "tree" else name).encode()
+
+    body = b"".join(entries[name].mode.lstrip("0").encode() + b" " + name.encode() + b"\0"
+                    + bytes.fromhex(entries[name].sha) for name in sorted(entries, key=order))
+    first = next(iter(entries.values()), None)
+    algorithm = "sha256" if first is not None and len(first.sha) == 64 else "sha1"
+    return hashlib.new(algorithm, b"tree %d\0" % len(body) + body).hexdigest()
 
 
 def git_blob_id(data: bytes) -> str:
