@@ -28,6 +28,7 @@ from releasegate.ledger.history import LOCAL, REMOTE, History
 from releasegate.ledger.lock import CloneLock
 from releasegate.ledger.pipeline import CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.steps import reached
 from releasegate.ledger.store import ZERO, Author, GitStore
 
 T = TypeVar("T")
@@ -169,6 +170,7 @@ class Ledger:
         upstream = self.upstream()
         arrived: list[tuple[str, str]] = []  # (old, new) heads others' acts came between
         with CloneLock(self.root) as lock:
+            reached("locked")
             try:
                 return self._attempts(operation, author, attempts, upstream, lock, arrived)
             finally:
@@ -202,6 +204,7 @@ class Ledger:
                 snap.warnings += [w for w in carried[3] if w not in snap.warnings]
             else:
                 outcome, blobs = operation(snap), {}
+                reached("worked-out")
                 if not outcome.files:
                     self._push_pending(upstream, pulled, snap)
                     return outcome.result, [*notes, *snap.warnings]
@@ -292,13 +295,17 @@ class Ledger:
         """Record `write` on top of the snapshot's head; None when it landed, else why
         not (the race that was lost). `blobs` keeps the files' blob ids across tries."""
         self._write_blobs(write, blobs)
+        reached("stored")
         tree = self.store.build_tree(snap.head, blobs)
         commit = self.store.commit(tree, snap.head, write.message, write.author or author)
+        reached("committed")
         reason = f"releasegate: {write.message.splitlines()[0]}"
         marker = self.courtesy.expect(commit, list(write.files))
+        reached("marked")
         try:
             if not self.store.compare_and_swap(self.ref, commit, snap.head, reason):
                 return "the branch moved while writing"
+            reached("moved")
             if upstream is not None:
                 try:
                     self.store.push(upstream.remote, self.ref, upstream.merge)
@@ -308,7 +315,9 @@ class Ledger:
                 except BaseException:
                     self._undo(commit, snap.head)
                     raise
+                reached("pushed")
             snap.warnings += self.courtesy.write(write.files, blobs)
+            reached("copied")
         finally:
             self.courtesy.settle(marker)
         return None
@@ -350,6 +359,7 @@ class Ledger:
         rebased: rebasing would give two events one sequence number and break the chain.
         """
         theirs = self.store.fetch(upstream.remote, upstream.merge)
+        reached("fetched")
         self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
         ours = self.store.resolve(self.ref)
         if theirs is None or theirs == ours:
