@@ -180,7 +180,12 @@ def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
         changed = True
         del index[patch]
     if stale:
-        fresh = _index_patches(snap, stale, trees)
+        # Patches this snapshot folded already give their events without a second
+        # read and parse (status folds every patch before it looks for baselines).
+        folded = snap.memo.get("states", {})
+        fresh = {p: _entry(p, trees[p], {e.path: e for e in folded[p].events})
+                 for p in stale if p in folded}
+        fresh.update(_index_patches(snap, [p for p in stale if p not in folded], trees))
         _BY_TREE.update((tree, (system, shipped)) for tree, system, shipped in fresh.values())
         index.update(fresh)
     if changed and not snap.historical:
@@ -206,13 +211,16 @@ def _index_patches(snap: Snapshot, patches: list[str], trees: dict[str, str]) ->
     by_patch: dict[str, dict[str, Event]] = {}
     for path, event in events.items():
         by_patch.setdefault(path.split("/")[1], {})[path] = event
-    index: Index = {}
-    for patch in patches:
-        mine = by_patch.get(patch, {})
-        submitted = mine.get(f"{PATCHES}/{patch}/events/0001-submitted.yaml")
-        system = str(submitted.data.get("system", "")) if submitted else ""
-        index[patch] = (trees[patch], system, tuple(_shipped(patch, mine)))
-    return index
+    return {patch: _entry(patch, trees[patch], by_patch.get(patch, {})) for patch in patches}
+
+
+def _entry(patch: str, tree: str,
+           events: Mapping[str, Event]) -> tuple[str, str, tuple[BaselineRef, ...]]:
+    """A patch's index entry from its events (by path): its tree, system and what its
+    promotions counted."""
+    submitted = events.get(f"{PATCHES}/{patch}/events/0001-submitted.yaml")
+    system = str(submitted.data.get("system", "")) if submitted else ""
+    return tree, system, tuple(_shipped(patch, events))
 
 
 def _shipped(patch: str, events: Mapping[str, Event]) -> list[BaselineRef]:
