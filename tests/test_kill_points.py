@@ -103,7 +103,10 @@ def test_a_shared_promotion_killed_at_any_step_completes_once_when_run_again(
 def test_writes_killed_at_random_moments_leave_a_ledger_that_completes_each_once(
         shared: tuple[Cli, Path], inputs: Path) -> None:
     """Eight submissions of new patches, each killed after a random delay (or not at
-    all, when it was quicker); then each is run again to the end."""
+    all, when it was quicker); then each is run again to the end. The releasegate
+    process is killed, not the git command it may be waiting for: a git process killed
+    while it holds one of git's own lock files leaves the file, which git (and
+    releasegate, test_a_stale_git_lock_is_named) asks a person to remove."""
     clone, bare = shared
     chance = random.Random(20261202)
     manifests = [write_manifest(inputs / f"r{i}", f"RND-2026-{i:04d}",
@@ -115,7 +118,7 @@ def test_writes_killed_at_random_moments_leave_a_ledger_that_completes_each_once
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(chance.uniform(0.1, 0.8))
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     _consistent(clone.root)
     for manifest in manifests:
@@ -126,3 +129,32 @@ def test_writes_killed_at_random_moments_leave_a_ledger_that_completes_each_once
                      f"patches/RND-2026-{i:04d}/events").split()
         assert [e.rsplit("/", 1)[1] for e in events] == ["0001-submitted.yaml"]
     _consistent(clone.root)
+
+
+def test_a_stale_git_lock_is_named_and_the_copy_is_finished_once_it_is_gone(
+        rg: Cli, inputs: Path) -> None:
+    """git's own lock files, left by a git process killed while it held them: a write
+    meeting the branch's lock exits 3 naming the file, nothing recorded; one meeting
+    the index's lock is recorded, and the next command after the lock is removed
+    brings the index in step."""
+    _ready_for_dev(rg, inputs)
+    branch_lock = rg.root / ".git" / "refs" / "heads" / "main.lock"
+    branch_lock.touch()
+    head = git(rg.root, "rev-parse", "HEAD")
+
+    refused = _run(rg.root, "promote", PATCH, "--to", "dev", "--format", "json")
+
+    assert refused.returncode == 3
+    assert '"code": "locked"' in refused.stdout and str(branch_lock) in refused.stdout
+    assert git(rg.root, "rev-parse", "HEAD") == head
+    branch_lock.unlink()
+    index_lock = rg.root / ".git" / "index.lock"
+    index_lock.touch()
+
+    done = _run(rg.root, "promote", PATCH, "--to", "dev")
+
+    assert done.returncode == 0, done.stderr
+    assert "the git index was not updated" in done.stderr
+    index_lock.unlink()
+    _consistent(rg.root)
+    assert _promoted_into_dev(rg.root) == 1

@@ -10,7 +10,6 @@ from releasegate.core.model import Person, Pipeline
 from releasegate.core.state import PatchState, fold
 from releasegate.ledger.cache import read_cache, write_cache
 from releasegate.ledger.events import PATCHES, event_path, render_event
-from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.store import Author
 from releasegate.ledger.transaction import Ledger, Write
@@ -93,12 +92,8 @@ def refuse_passed_gate(pipeline: Pipeline, state: PatchState, env: str) -> None:
 def append_event(state: PatchState, actor: Person, kind: str, env: str | None,
                  data: dict[str, Any], message: str, *, digest: str | None = None,
                  files: dict[str, Any] | None = None, result: Any = None,
-                 at: str | None = None, own_patch_only: bool = False) -> Write[Any]:
-    """A Write adding the patch's next event, chained to the previous one.
-
-    `own_patch_only`: the act was validated against nothing but the patch's own folder
-    and the pipeline, so after a lost race it is carried onto the new head as it is
-    when those did not change there, instead of being run again."""
+                 at: str | None = None) -> Write[Any]:
+    """A Write adding the patch's next event, chained to the previous one."""
     seq = state.last_seq + 1
     common: dict[str, Any] = {
         "type": kind, "patch": state.id, "seq": seq,
@@ -107,7 +102,5 @@ def append_event(state: PatchState, actor: Person, kind: str, env: str | None,
     if env is not None:
         common["env"] = env
     written = {**(files or {}), event_path(state.id, seq, kind): render_event(common, data)}
-    rests_on = (f"{PATCHES}/{state.id}/", CONFIG_FILE, CHECKLISTS) if own_patch_only \
-        else None
     return Write(files=written, message=f"{state.id}: {message}\n\nby {actor.id}",
-                 result=result, author=identity_of(actor), rests_on=rests_on)
+                 result=result, author=identity_of(actor))

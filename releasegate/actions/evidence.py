@@ -148,9 +148,9 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
         result = Recorded(state.id, env, "checklist", data)
         return append_event(state, actor, "checklist", env, act.data,
                             f"checklist {template} for {env} by {actor.id}", result=result,
-                            files=act.files, at=act.at, own_patch_only=True)
+                            files=act.files, at=act.at)
 
-    return ledger.transact(operation)
+    return ledger.transact(operation, own_patch_only=True)
 
 
 # -- test results ---------------------------------------------------------------------
@@ -220,9 +220,9 @@ def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, sui
                             files={prefix + k: v for k, v in stored.items()},
                             result=Recorded(state.id, env, "tests",
                                             {"suite": suite, "digest": state.digest,
-                                             **counts}), own_patch_only=True)
+                                             **counts}))
 
-    recorded, warnings = ledger.transact(operation)
+    recorded, warnings = ledger.transact(operation, own_patch_only=True)
     if counts["tests"] - counts["skipped"] <= 0:
         from releasegate.core.gates.tests import conditions_counting
 
@@ -296,9 +296,9 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
         act = sign_act(snap, pipeline, state, actor, "signoff", env, data, key)
         return append_event(state, actor, "signoff", env, act.data, said,
                             result=Recorded(state.id, env, "signoff", data),
-                            files={**files, **act.files}, at=act.at, own_patch_only=True)
+                            files={**files, **act.files}, at=act.at)
 
-    recorded, warnings = ledger.transact(operation)
+    recorded, warnings = ledger.transact(operation, own_patch_only=True)
     if on_behalf_of is not None:
         rule = next((r for r in load_pipeline(ledger.snapshot()).environment(env).gate.signoffs
                      if r.role == role), None)
@@ -386,9 +386,9 @@ def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: st
         return append_event(state, actor, "waiver", env, act.data,
                             f"waiver for {env} by {actor.id}: {pattern}",
                             result=Recorded(state.id, env, "waiver", data),
-                            files=act.files, at=act.at, own_patch_only=True)
+                            files=act.files, at=act.at)
 
-    recorded, warnings = ledger.transact(operation)
+    recorded, warnings = ledger.transact(operation, own_patch_only=True)
     report, _ = check_report(ledger, recorded.patch, env)
     for row in report.verdict.conditions:
         if row.kind == "waiver" and row.name == pattern and row.status != "waived":

@@ -108,10 +108,9 @@ def revise_patch(ledger: Ledger, claimed: str | None, patch: str,
                 "artifacts": [_artifact_data(a) for a in artifacts]}
         return append_event(state, actor, "revised", None, data,
                             f"revised by {actor.id}; starts over\n\n{digest}", digest=digest,
-                            result=Submitted(state.id, digest, artifacts, True),
-                            own_patch_only=True)
+                            result=Submitted(state.id, digest, artifacts, True))
 
-    result, warnings = ledger.transact(operation)
+    result, warnings = ledger.transact(operation, own_patch_only=True)
     return Submitted(result.patch, result.digest, result.artifacts, result.recorded,
                      tuple(warnings))
 

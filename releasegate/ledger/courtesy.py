@@ -30,6 +30,7 @@ class CourtesyCopy:
         self.store = store
         self.root = store.root
         self.pending = self.root / ".git" / "releasegate" / "pending"
+        self.index_behind = False  # the last write could not stage: its marker stays
 
     # -- markers of writes under way ------------------------------------------------
 
@@ -44,10 +45,12 @@ class CourtesyCopy:
         tmp.replace(marker)
         return marker
 
-    @staticmethod
-    def settle(marker: Path | None) -> None:
-        if marker is not None:
+    def settle(self, marker: Path | None) -> None:
+        """The write's copy is done: its marker goes, unless the index could not be
+        brought in step, which the next command then finishes (`repair`)."""
+        if marker is not None and not self.index_behind:
             marker.unlink(missing_ok=True)
+        self.index_behind = False
 
     def unfinished(self) -> list[Path]:
         try:
@@ -68,7 +71,7 @@ class CourtesyCopy:
                 paths = []
             if head is not None and paths:
                 warnings += self._restore(head, [str(p) for p in paths])
-            marker.unlink(missing_ok=True)
+            self.settle(marker)  # kept while the index cannot be brought in step
         return warnings
 
     def _restore(self, head: str, paths: list[str]) -> list[str]:
@@ -80,6 +83,8 @@ class CourtesyCopy:
             return []
         blobs = self.store.read_blobs(lacking.values())
         written = self.write({p: blobs[sha] for p, sha in lacking.items()}, lacking)
+        if self.index_behind:
+            return written
         return [f"finished updating the working tree after an interrupted command: "
                 f"{len(lacking)} file(s) restored", *written]
 
@@ -106,8 +111,9 @@ class CourtesyCopy:
                     break
 
     def write(self, files: Mapping[str, bytes | Path], blobs: Mapping[str, str]) -> list[str]:
-        """Write and stage the paths of `files` where the working tree lacks them; the
-        warnings for those left as they were."""
+        """Write the paths of `files` where the working tree lacks them, and stage them
+        and those it holds already as they are; the warnings for those left as they
+        were."""
         warnings, written = [], []
         for path, data in files.items():
             target = self.root / path
@@ -116,6 +122,8 @@ class CourtesyCopy:
                     if target.is_symlink() or not _same_content(target, data):
                         warnings.append(f"{path} in the working tree differs from the "
                                         "ledger; left as it is")
+                    else:
+                        written.append(path)  # there already: staged all the same
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _write_new(target, data)
@@ -124,8 +132,11 @@ class CourtesyCopy:
                 warnings.append(f"could not update {path} in the working tree: {exc}")
         try:
             self.store.stage_paths({path: blobs[path] for path in written})
+            self.index_behind = False
         except (TransientError, InputError) as exc:
-            warnings.append(f"recorded, but the git index was not updated: {exc.message}")
+            self.index_behind = True
+            warnings.append(f"recorded, but the git index was not updated: {exc.message}; "
+                            "the next releasegate command in this clone brings it in step")
         return warnings
 
     def refresh_changed(self, ours: str, theirs: str) -> None:

@@ -24,6 +24,13 @@ ZERO = "0" * 40
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 
 
+class BranchLocked(ContentionError):
+    """git's lock file on the branch exists: another git process is moving it, or one
+    killed while it held the lock left the file behind."""
+
+    code = "locked"
+
+
 @dataclass(frozen=True)
 class Entry:
     mode: str
@@ -398,6 +405,12 @@ class GitStore:
         it is reported for what it is rather than retried as a race."""
         try:
             self._call("update_ref", "-m", reason, ref, new, old or ZERO)
+        except BranchLocked as exc:
+            lock = self.root / ".git" / f"{ref}.lock"
+            raise BranchLocked(f"git's lock file {lock} on the ledger's branch exists",
+                               hint="another git process is moving the branch; if none is "
+                                    f"running, one that was killed left it: remove {lock}, "
+                                    "then retry") from exc
         except ContentionError:
             return False
         return True
@@ -482,7 +495,7 @@ def _translate(command: str, exc: Any) -> Exception:
         if any(mark in raw for mark in _MOVED):
             return ContentionError(f"the ledger moved while writing: {stderr}")
         if ".lock': File exists" in raw:
-            return ContentionError(f"another git process held the branch's lock: {stderr}")
+            return BranchLocked(f"another git process held the branch's lock: {stderr}")
         return InputError(f"git could not move the ledger's branch: {stderr}",
                           code="ref-refused",
                           hint="check that the ledger's .git folder is writable and that no "

@@ -26,10 +26,10 @@ from releasegate.core.errors import (
 from releasegate.ledger.courtesy import CourtesyCopy
 from releasegate.ledger.history import LOCAL, REMOTE, History
 from releasegate.ledger.lock import CloneLock
-from releasegate.ledger.pipeline import CONFIG_FILE
+from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.steps import reached
-from releasegate.ledger.store import ZERO, Author, GitStore
+from releasegate.ledger.store import ZERO, Author, BranchLocked, GitStore
 
 T = TypeVar("T")
 SYSTEM = Author("releasegate", "releasegate@releasegate.invalid")
@@ -67,9 +67,6 @@ class Write(Generic[T]):
     message: str
     result: T
     author: Author | None = None
-    # The paths (folders end in "/") the operation's validation read, when it read no
-    # others; None: it may depend on anything in the ledger.
-    rests_on: tuple[str, ...] | None = None
 
 
 # An act worked out on one head: that head, the write, its files' blob ids, the warnings.
@@ -90,6 +87,7 @@ class Ledger:
         self.courtesy = CourtesyCopy(self.store)
         self.history = History(self.store)
         self.accept_rewrite = False  # `verify --accept-rewrite`, after a person checked
+        self._locked: BranchLocked | None = None  # the branch's lock refused the last try
         self._ref: str | None = None
         self._repaired = False
 
@@ -158,48 +156,57 @@ class Ledger:
         return known[patch.lower()]
 
     def transact(self, operation: Callable[[Snapshot], Write[T]],
-                 author: Author = SYSTEM, *, attempts: int = ATTEMPTS) -> tuple[T, list[str]]:
+                 author: Author = SYSTEM, *, attempts: int = ATTEMPTS,
+                 own_patch_only: bool = False) -> tuple[T, list[str]]:
         """Run `operation` against the head and record what it returns, atomically.
 
         Returns the operation's result and the warnings gathered; a Write without
         files records nothing. Writers in this clone take turns (CloneLock). A race
         lost to another clone runs the operation again on the new head, unless
         nothing the write rests on changed there: then the same write is committed on
-        top of the new head, without doing its work again.
+        top of the new head, without doing its work again. `own_patch_only` (an act
+        that reads only its own patch and the pipeline) works it out on the clone's
+        head before the shared ledger is fetched.
         """
         upstream = self.upstream()
         arrived: list[tuple[str, str]] = []  # (old, new) heads others' acts came between
         with CloneLock(self.root) as lock:
             reached("locked")
             try:
-                return self._attempts(operation, author, attempts, upstream, lock, arrived)
+                ahead = self._ahead(operation) if upstream is not None and own_patch_only \
+                    else None
+                return self._attempts(operation, author, attempts, upstream, lock, arrived,
+                                      ahead, own_patch_only)
             finally:
                 if arrived:  # out of the race's window: the courtesy copy of others' acts
                     self._catch_up(arrived[0][0], arrived[-1][1])
 
     def _attempts(self, operation: Callable[[Snapshot], Write[T]], author: Author,
                   attempts: int, upstream: Upstream | None, lock: CloneLock,
-                  arrived: list[tuple[str, str]]) -> tuple[T, list[str]]:
+                  arrived: list[tuple[str, str]], carried: Carried[T] | None,
+                  own_patch_only: bool) -> tuple[T, list[str]]:
         notes: list[str] = []
         retried: list[str] = []
-        carried = self._ahead(operation) if upstream is not None else None
         if lock.waited > 1:
             notes.append(f"waited {lock.waited:.1f} s for another releasegate command "
                          "writing to this clone")
         for attempt in range(attempts):
+            self._locked = None  # set by this try when git's lock on the branch refuses it
             if attempt and carried is not None and upstream is not None:
                 how, said = self._carry(upstream, carried, author, arrived)
                 if how == "landed":
                     notes.append(_retry_note(retried))
                     return carried[1].result, [*notes, *carried[3], *said]
                 if how == "lost":
-                    retried.append(f"{upstream.remote} moved before the push")
+                    retried.append(self._locked.message if self._locked is not None
+                                   else f"{upstream.remote} moved before the push")
                     time.sleep(backoff(attempt))
                     continue
             pulled = self.pull(upstream, arrived) if upstream is not None else Pulled(None)
             notes += dropped_notes(pulled, upstream)
             snap = self.snapshot()
-            if carried is not None and self._still_holds(carried[0], snap.head, carried[1]):
+            if carried is not None and self._still_holds(carried[0], snap.head,
+                                                         rests_on(carried[1])):
                 outcome, blobs = carried[1], carried[2]
                 snap.warnings += [w for w in carried[3] if w not in snap.warnings]
             else:
@@ -214,8 +221,12 @@ class Ledger:
                     notes.append(_retry_note(retried))
                 return outcome.result, [*notes, *snap.warnings]
             retried.append(why)
-            carried = (snap.head, outcome, blobs, list(snap.warnings))
+            carried = (snap.head, outcome, blobs, list(snap.warnings)) if own_patch_only \
+                else None
             time.sleep(backoff(attempt))
+        if self._locked is not None:
+            raise BranchLocked(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
+                               "was recorded", hint=self._locked.hint)
         raise ContentionError(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
                               "was recorded", hint="retry the command")
 
@@ -227,20 +238,26 @@ class Ledger:
         "lost" (someone was first again; nothing changed here) or "again" (work it
         out anew on a pulled head)."""
         validated_on, write, blobs, _ = carried
-        if validated_on is None or write.rests_on is None:
+        paths = rests_on(write)
+        if validated_on is None or paths is None:
             return "again", []
         theirs = self.store.fetch(upstream.remote, upstream.merge)
         self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
         if theirs is None or (theirs != validated_on and self.store.changed_under(
-                validated_on, theirs, write.rests_on)):
+                validated_on, theirs, paths)):
             return "again", []
         tree = self.store.build_tree(theirs, blobs)
         commit = self.store.commit(tree, theirs, write.message, write.author or author)
         marker = self.courtesy.expect(commit, list(write.files))
         try:
-            if not self.store.compare_and_swap(self.ref, commit, validated_on,
-                                               f"releasegate: {write.message.splitlines()[0]}"):
-                return "again", []
+            try:
+                if not self.store.compare_and_swap(
+                        self.ref, commit, validated_on,
+                        f"releasegate: {write.message.splitlines()[0]}"):
+                    return "again", []
+            except BranchLocked as exc:
+                self._locked = exc
+                return "lost", []
             try:
                 self.store.push(upstream.remote, self.ref, upstream.merge)
             except ContentionError:
@@ -268,7 +285,7 @@ class Ledger:
             outcome = operation(snap)
         except ReleasegateError:
             return None
-        if not outcome.files or outcome.rests_on is None:
+        if not outcome.files or rests_on(outcome) is None:
             return None
         return snap.head, outcome, self._write_blobs(outcome, {}), list(snap.warnings)
 
@@ -282,13 +299,13 @@ class Ledger:
         return blobs
 
     def _still_holds(self, validated_on: str | None, head: str | None,
-                     write: Write[Any]) -> bool:
-        """Whether `write`, validated on `validated_on`, holds on `head` as it is: the
-        operation said what it rests on, and none of that changed in between."""
-        if write.rests_on is None or validated_on is None or head is None:
+                     paths: tuple[str, ...] | None) -> bool:
+        """Whether a write validated on `validated_on` holds on `head` as it is: none
+        of the `paths` it rests on changed in between."""
+        if paths is None or validated_on is None or head is None:
             return False
         return head == validated_on or not self.store.changed_under(validated_on, head,
-                                                                    write.rests_on)
+                                                                    paths)
 
     def _commit(self, snap: Snapshot, write: Write[Any], author: Author,
                 upstream: Upstream | None, blobs: dict[str, str]) -> str | None:
@@ -303,8 +320,12 @@ class Ledger:
         marker = self.courtesy.expect(commit, list(write.files))
         reached("marked")
         try:
-            if not self.store.compare_and_swap(self.ref, commit, snap.head, reason):
-                return "the branch moved while writing"
+            try:
+                if not self.store.compare_and_swap(self.ref, commit, snap.head, reason):
+                    return "the branch moved while writing"
+            except BranchLocked as exc:
+                self._locked = exc
+                return exc.message
             reached("moved")
             if upstream is not None:
                 try:
@@ -449,6 +470,16 @@ class Ledger:
                                  "was pushed", file=exc.file, code="ledger-corrupt",
                                  hint="restore the patch's events from the shared ledger's "
                                       "history; never push a broken chain") from None
+
+
+def rests_on(write: Write[Any]) -> tuple[str, ...] | None:
+    """What an act of one patch was validated against: its patch's folder and the
+    pipeline; None when its files lie in more than one patch's folder, or none."""
+    folders = {p.split("/")[1] for p in write.files if p.startswith("patches/")
+               and p.count("/") >= 2}
+    if len(folders) != 1 or any(not p.startswith("patches/") for p in write.files):
+        return None
+    return f"patches/{folders.pop()}/", CONFIG_FILE, CHECKLISTS
 
 
 def _retry_note(retried: list[str]) -> str:
