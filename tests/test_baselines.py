@@ -363,3 +363,32 @@ def test_flaky_deny_closes_the_gate_on_a_test_that_passed_only_on_a_rerun(
     assert denied["detail"] == (
         "1 flaky (passed only on a rerun), and flaky: deny (3 tests: 2 passed, 1 flaky, "
         "0 failed, 0 errors, 0 skipped in regression; baseline: no baseline for regression)")
+
+
+def test_a_fresh_clone_finds_the_baseline_in_history_as_the_index_does(
+        rg: Cli, inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the baseline index (a fresh CI clone), a single-patch command reads
+    promotions newest first from git's history instead of indexing every patch; the
+    baseline and the verdict are the ones the index gives, and past the walk's limit
+    the index is built as before."""
+    from releasegate.evidence import baselines
+
+    walk_to_prod(rg, inputs, P1, AB)
+    walk_to_test(rg, inputs, P2)
+    record_regression(rg, inputs, P2, ABC)
+    sign_prod_gate(rg, inputs, P2)
+    must(rg, "promote", P2, "--to", "prod")
+    walk_to_test(rg, inputs, P3)
+    record_regression(rg, inputs, P3, AB)
+    index = rg.root / ".git" / "releasegate" / "baselines.pickle"
+    index.unlink(missing_ok=True)
+
+    walked = (rg.json("check", P3, "--to", "prod"), diff_json(rg, P3))
+    assert not index.exists()  # found from history, nothing indexed
+    monkeypatch.setattr(baselines, "WALK_LIMIT", 0)
+    indexed = (rg.json("check", P3, "--to", "prod"), diff_json(rg, P3))
+    assert index.exists()
+
+    assert walked == indexed
+    assert walked[1]["suites"][0]["baseline"]["patch"] == P2
+    assert conditions(walked[0])[RULE]["status"] == "fail"

@@ -17,6 +17,7 @@ from releasegate.ledger.transaction import Ledger
 def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
     """Every patch's state (each folded once per version of its folder)."""
     trees = snap.patch_trees()
+    snap.memo["whole_ledger"] = True  # baselines then come from the index of every patch
     missing = [f"{PATCHES}/{pid}" for pid, tree in trees.items() if not cached_state(snap, tree)]
     snap.prefetch(missing)  # the patches not folded before: read in two git processes
     return [fold_patch(snap, pid) for pid in sorted(trees)]

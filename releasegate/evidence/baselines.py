@@ -117,12 +117,67 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
         # A replayed promotion: the present index, cut at that promotion, holds what
         # the ledger's index held then, without indexing every past head again.
         snap, before = snap.replaying
+    if before is None and "shipped" not in snap.memo and not snap.memo.get("whole_ledger") \
+            and not _index_cached(ledger):
+        known, found = _newest_shipped(snap, system, env, suite, exclude)
+        if known:
+            return found
     best: BaselineRef | None = None
     for ref in _by_suite(ledger, snap).get((system, env, suite), ()):
         if ref.patch != exclude and _earlier(ref, before) and (
                 best is None or _order(ref) > _order(best)):
             best = ref
     return best
+
+
+WALK_LIMIT = 300  # promotions read newest first before the whole index is built instead
+
+
+def _index_cached(ledger: Ledger) -> bool:
+    path = _cache_path(ledger.root)
+    return path is not None and path.exists()
+
+
+def _newest_shipped(snap: Snapshot, system: str, env: str, suite: str,
+                    exclude: str) -> tuple[bool, BaselineRef | None]:
+    """In a clone without the baseline index (a fresh CI clone), the baseline found by
+    reading promotions newest first, from git's history, until one of another patch of
+    `system` out of `env` counted `suite`: a single-patch command reads a few events
+    instead of indexing every patch. Every candidate is read from its event files,
+    never taken from commit messages. (False, None): not known after WALK_LIMIT
+    promotions."""
+    if snap.head is None:
+        return True, None
+    seen = 0
+    systems: dict[str, object] = snap.memo.setdefault("systems", {})  # patch -> its system
+    for path in snap.store.added_newest_first(snap.head, f"{PATCHES}/*/events/*-promoted.yaml"):
+        seen += 1
+        if seen > WALK_LIMIT:
+            return False, None
+        patch = path.split("/")[1]
+        if patch == exclude or path.count("/") != 3:
+            continue
+        if patch not in systems:
+            first = f"{PATCHES}/{patch}/events/0001-submitted.yaml"
+            raw = snap.read_many([first]).get(first)
+            systems[patch] = None if raw is None else parse_event(
+                first, raw, None, chained=False).data.get("system")
+        if systems[patch] != system:
+            continue
+        raw_event = snap.read_many([path]).get(path)
+        if raw_event is None:
+            continue
+        promoted = parse_event(path, raw_event, None, chained=False)
+        if promoted.type != "promoted" or promoted.data.get("from") != env:
+            continue
+        counted = [str(p) for p in promoted.data.get("evidence") or ()]
+        evidence = snap.read_many(counted)
+        events = {path: promoted, **{p: parse_event(p, data, None, chained=False)
+                                     for p, data in evidence.items()}}
+        for ref in _shipped(patch, events):
+            if ref.env == env and ref.suite == suite:
+                return True, ref
+    return True, None
 
 
 def _by_suite(ledger: Ledger, snap: Snapshot) -> dict[tuple[str, str, str],
