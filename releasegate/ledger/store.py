@@ -366,11 +366,20 @@ class GitStore:
         for path in changes:
             parts = path.split("/")[:-1]
             folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        import tempfile
+
         listing = self._list_folders(base, folders) if base else {}
-        trees: list[tuple[str, bytes]] = []  # (id, mktree records), children first
+        trees: list[tuple[str, bytes]] = []  # (id, tree object), children first
         top = self._build(listing, "", changes, trees)
-        records = b"\0".join(r for _, r in trees)
-        made = self._call("mktree", "-z", "--batch", stdin=records).split()
+        # All of them stored by one git process, from files: hashing a tree's bytes
+        # costs the same whatever its size, where `git mktree` looks up every entry
+        # (78 ms for the patches folder of 10,000 patches, against 3 ms).
+        with tempfile.TemporaryDirectory(prefix="releasegate-trees-") as folder:
+            for tree_id, raw in trees:
+                (Path(folder) / tree_id).write_bytes(raw)
+            listed = "\n".join(str(Path(folder) / tree_id) for tree_id, _ in trees)
+            made = self._call("hash_object", "-w", "-t", "tree", "--stdin-paths",
+                              stdin=listed.encode()).split()
         if made != [tree_id for tree_id, _ in trees]:
             raise InputError("git made other tree ids than releasegate computed for this "
                              "write; nothing was recorded", code="git")
@@ -391,8 +400,7 @@ class GitStore:
     def _build(self, listing: Mapping[str, Mapping[str, Entry]], folder: str,
                changes: Mapping[str, str], trees: list[tuple[str, bytes]]) -> str:
         """The id of `folder` rebuilt with `changes`, computed here as git computes it;
-        the tree (and those below it, first) is added to `trees` for one `git mktree
-        --batch` to write."""
+        the tree object (and those below it, first) is added to `trees` to store."""
         entries = dict(listing.get(folder, {}))
         files: dict[str, str] = {}
         subtrees: dict[str, dict[str, str]] = {}
@@ -407,10 +415,8 @@ class GitStore:
         for name, sub in subtrees.items():
             below = f"{folder}/{name}" if folder else name
             entries[name] = Entry("040000", "tree", self._build(listing, below, sub, trees))
-        tree_id = tree_object_id(entries)
-        trees.append((tree_id, b"".join(f"{e.mode} {e.type} {e.sha}\t".encode()
-                                        + name.encode() + b"\0"
-                                        for name, e in sorted(entries.items()))))
+        tree_id, raw = tree_object(entries)
+        trees.append((tree_id, raw))
         return tree_id
 
     def commit(self, tree: str, parent: str | None, message: str, who: Author) -> str:
@@ -570,10 +576,10 @@ def init_repository(root: Path, branch: str = "main") -> GitStore:
     return store
 
 
-def tree_object_id(entries: Mapping[str, Entry]) -> str:
-    """The id git gives a tree of `entries` (name -> entry): its entries in git's order
-    (a folder sorts as if its name ended in "/"), modes without leading zeros, ids raw;
-    sha1, or sha256 in a repository of that object format."""
+def tree_object(entries: Mapping[str, Entry]) -> tuple[str, bytes]:
+    """The id git gives a tree of `entries` (name -> entry), and the tree's bytes: its
+    entries in git's order (a folder sorts as if its name ended in "/"), modes without
+    leading zeros, ids raw; sha1, or sha256 in a repository of that object format."""
     def order(name: str) -> bytes:
         return (name + "/" if entries[name].type == "tree" else name).encode()
 
@@ -581,7 +587,7 @@ def tree_object_id(entries: Mapping[str, Entry]) -> str:
                     + bytes.fromhex(entries[name].sha) for name in sorted(entries, key=order))
     first = next(iter(entries.values()), None)
     algorithm = "sha256" if first is not None and len(first.sha) == 64 else "sha1"
-    return hashlib.new(algorithm, b"tree %d\0" % len(body) + body).hexdigest()
+    return hashlib.new(algorithm, b"tree %d\0" % len(body) + body).hexdigest(), body
 
 
 def git_blob_id(data: bytes) -> str:
