@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -144,6 +144,27 @@ def test_an_act_that_lost_to_a_change_it_rests_on_is_worked_out_again(
     assert b("verify").exit_code == 0
 
 
+Done = subprocess.CompletedProcess[str]
+
+
+def _at_once(count: int, work: Callable[[int], list[Done]]) -> list[Done]:
+    """`work(0)` ... `work(count - 1)` in threads at once; everything they ran."""
+    results: list[Done] = []
+    lock = threading.Lock()
+
+    def run(n: int) -> None:
+        done = work(n)
+        with lock:
+            results.extend(done)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def _releasegate(clone: Path, *args: str, person: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "releasegate", "--ledger", str(clone),
                            "--as", person, *args], capture_output=True, text=True,
@@ -163,28 +184,21 @@ def test_eight_writers_in_eight_clones_all_land_exactly_once(
              str(answers_file(inputs, "intake")))
         must(a, "promote", patch, "--to", "dev")
     clones = [_clone(daemon, tmp_path / f"w{n}") for n in range(8)]
-    results: list[subprocess.CompletedProcess[str]] = []
-    lock = threading.Lock()
-
-    def writer(n: int) -> None:
+    def writer(n: int) -> list[Done]:
+        done = []
         for i in range(4):
             if i % 2:
-                done = _releasegate(clones[n].root, "signoff", own[n], "--env", "test",
-                                    "--role", "app-owner", "--comment", f"w{n}-{i}",
-                                    person="bob")
+                done.append(_releasegate(clones[n].root, "signoff", own[n], "--env", "test",
+                                         "--role", "app-owner", "--comment", f"w{n}-{i}",
+                                         person="bob"))
             else:
                 run = junit_file(inputs / f"w{n}-{i}", "smoke", 1 + n + 10 * i)
-                done = _releasegate(clones[n].root, "tests", "record",
-                                    PATCH if i == 2 else own[n], "--env", "dev", str(run),
-                                    person="alice")
-            with lock:
-                results.append(done)
+                done.append(_releasegate(clones[n].root, "tests", "record",
+                                         PATCH if i == 2 else own[n], "--env", "dev",
+                                         str(run), person="alice"))
+        return done
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _at_once(8, writer)
 
     assert [r.returncode for r in results] == [0] * 32, [r.stderr for r in results
                                                          if r.returncode][:3]
@@ -205,20 +219,9 @@ def test_four_commands_at_once_in_one_clone_all_land(
     the clone's lock instead of failing, and every act lands."""
     a, _ = shared
     runs = [junit_file(inputs / f"same-{n}", "smoke", 2 + n) for n in range(4)]
-    results: list[subprocess.CompletedProcess[str]] = []
-    lock = threading.Lock()
-
-    def command(n: int) -> None:
-        done = _releasegate(a.root, "tests", "record", PATCH if n % 2 else OTHER, "--env",
-                            "dev", str(runs[n]), person="alice")
-        with lock:
-            results.append(done)
-
-    threads = [threading.Thread(target=command, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _at_once(4, lambda n: [_releasegate(
+        a.root, "tests", "record", PATCH if n % 2 else OTHER, "--env", "dev", str(runs[n]),
+        person="alice")])
 
     assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
     bare = daemon.base / "ledger.git"
@@ -238,19 +241,8 @@ def test_jobs_promoting_one_patch_at_once_record_one_promotion(
          str(answers_file(inputs, "dev-review")), person="bob")
     must(a, "signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
     clones = [_clone(daemon, tmp_path / f"job{n}") for n in range(4)]
-    results: list[subprocess.CompletedProcess[str]] = []
-    lock = threading.Lock()
-
-    def job(n: int) -> None:
-        done = _releasegate(clones[n].root, "promote", PATCH, "--to", "test", person="carol")
-        with lock:
-            results.append(done)
-
-    threads = [threading.Thread(target=job, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _at_once(4, lambda n: [_releasegate(clones[n].root, "promote", PATCH, "--to",
+                                                  "test", person="carol")])
 
     assert [r.returncode for r in results] == [0] * 4, [r.stderr for r in results]
     assert sum("already in test" in r.stdout for r in results) == 3
