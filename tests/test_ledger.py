@@ -238,3 +238,22 @@ def test_trees_built_along_changed_paths_equal_what_git_itself_builds(
     assert grown == expected
     subprocess.run(["git", "-C", str(root), "fsck", "--strict", "--no-dangling"], check=True,
                    capture_output=True)
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["small index", "large index"])
+def test_a_large_index_is_updated_split_and_the_working_copy_stays_clean(
+        submitted: Cli, ledger_root: Path, monkeypatch: pytest.MonkeyPatch,
+        large: bool) -> None:
+    """Staging a write's files rewrites the whole index; past a size (SPLIT_INDEX_AT,
+    set to 0 here to stand for a ledger of thousands of patches) git's split index
+    writes only the entries that changed. Either way git status stays clean."""
+    from releasegate.ledger import store
+
+    if large:
+        monkeypatch.setattr(store, "SPLIT_INDEX_AT", 0)
+    fill_checklist(Ledger(ledger_root), "alice", PATCH, "intake", "dev", INTAKE)
+
+    shared = list((ledger_root / ".git").glob("sharedindex.*"))
+    assert bool(shared) == large
+    assert git(ledger_root, "status", "--porcelain") == ""
+    assert f"patches/{PATCH}/events/0002-checklist.yaml" in git(ledger_root, "ls-files")

@@ -21,6 +21,7 @@ from releasegate.core.errors import ContentionError, InputError, TransientError
 from releasegate.ledger.objects import ObjectReader, parse_tree
 
 ZERO = "0" * 40
+SPLIT_INDEX_AT = 8 << 20  # bytes of .git/index from which its updates are split
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 
 
@@ -489,14 +490,29 @@ class GitStore:
         """Take `paths` out of the index."""
         if paths:
             listing = "".join(f"0 {ZERO}\t{path}\n" for path in paths)
-            self._call("update_index", "--index-info", stdin=listing.encode())
+            self._call("update_index", "--index-info", stdin=listing.encode(),
+                       env=self._index_env())
 
     def stage_paths(self, blobs: Mapping[str, str]) -> None:
         """Bring the index in step for `blobs` (path -> blob id), whose files are
         already on disk and in the object store: nothing is hashed again."""
         if blobs:
             listing = "".join(f"100644 {sha}\t{path}\n" for path, sha in blobs.items())
-            self._call("update_index", "--add", "--index-info", stdin=listing.encode())
+            self._call("update_index", "--add", "--index-info", stdin=listing.encode(),
+                       env=self._index_env())
+
+    def _index_env(self) -> dict[str, str]:
+        """For a large index, git's split index: an update then writes the few entries
+        it changes instead of the whole index (on 10,000 patches, 40 MB and 300,000
+        entries, about 0.16 s of each write); small indexes stay as git keeps them."""
+        try:
+            size = (self.root / ".git" / "index").stat().st_size
+        except OSError:
+            return {}
+        if size < SPLIT_INDEX_AT:
+            return {}
+        return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.splitIndex",
+                "GIT_CONFIG_VALUE_0": "true"}
 
 
 _MOVED = ("but expected", "reference already exists", "is at ")

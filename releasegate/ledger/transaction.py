@@ -146,6 +146,8 @@ class Ledger:
         from releasegate.ledger.ids import check_id
 
         check_id("patch id", patch)
+        if snap.patch_tree(patch) is not None:
+            return patch  # as recorded: found without listing every patch
         known = snap.patch_dirs()
         if patch.lower() not in known:
             from releasegate.core.errors import did_you_mean
