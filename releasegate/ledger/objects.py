@@ -37,9 +37,10 @@ class Found:
 
 
 @dataclass(frozen=True)
-class TreeEntry:
-    name: str
-    mode: str  # six digits, as `git ls-tree` prints it
+class Entry:
+    """One entry of a tree, as `git ls-tree` prints it."""
+
+    mode: str  # six digits
     type: str  # blob, tree or commit (a submodule)
     sha: str
 
@@ -70,8 +71,8 @@ class ObjectReader:
             found = self._ask([name], sink)[0]
         return found.type if found is not None else None
 
-    def tree(self, name: str) -> list[TreeEntry] | None:
-        """The entries of the named tree; None when it is not a tree."""
+    def tree(self, name: str) -> dict[str, Entry] | None:
+        """The entries of the named tree, by name; None when it is not a tree."""
         found = self.read([name])[0]
         return parse_tree(found.data, len(found.sha) // 2) \
             if found is not None and found.type == "tree" else None
@@ -145,17 +146,16 @@ class ObjectReader:
             _end(proc)
 
 
-def parse_tree(data: bytes, id_bytes: int) -> list[TreeEntry]:
-    """A tree object's entries: `<mode> <name>\\0<id>` one after another."""
-    entries, pos = [], 0
+def parse_tree(data: bytes, id_bytes: int) -> dict[str, Entry]:
+    """A tree object's entries by name: `<mode> <name>\\0<id>` one after another."""
+    entries, pos = {}, 0
     while pos < len(data):
         space = data.index(b" ", pos)
         nul = data.index(b"\0", space)
         mode = data[pos:space].decode().zfill(6)
         sha = data[nul + 1:nul + 1 + id_bytes].hex()
         kind = "tree" if mode == "040000" else "commit" if mode == "160000" else "blob"
-        entries.append(TreeEntry(data[space + 1:nul].decode("utf-8", "surrogateescape"),
-                                 mode, kind, sha))
+        entries[data[space + 1:nul].decode("utf-8", "surrogateescape")] = Entry(mode, kind, sha)
         pos = nul + 1 + id_bytes
     return entries
 

@@ -10,7 +10,8 @@ from typing import Any
 from releasegate.core.errors import InputError
 from releasegate.core.model import Event
 from releasegate.ledger.events import PATCHES, parse_event, seq_of
-from releasegate.ledger.store import Entry, GitStore
+from releasegate.ledger.objects import Entry
+from releasegate.ledger.store import GitStore
 
 _ODD = {"120000": "symbolic link", "160000": "submodule"}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.core.errors import ContentionError, InputError, TransientError
-from releasegate.ledger.objects import ObjectReader, parse_tree
+from releasegate.ledger.objects import Entry, ObjectReader, parse_tree
 
 ZERO = "0" * 40
 SPLIT_INDEX_AT = 8 << 20  # bytes of .git/index from which its updates are split
@@ -30,13 +30,6 @@ class BranchLocked(ContentionError):
     killed while it held the lock left the file behind."""
 
     code = "locked"
-
-
-@dataclass(frozen=True)
-class Entry:
-    mode: str
-    type: str
-    sha: str
 
 
 @dataclass(frozen=True)
@@ -142,20 +135,19 @@ class GitStore:
             # its folder's listing.
             if path:
                 folder, _, name = path.rpartition("/")
-                own = next((e for e in self.objects.tree(f"{treeish}:{folder}") or ()
-                            if e.name == name), None)
+                own = (self.objects.tree(f"{treeish}:{folder}") or {}).get(name)
                 if own is not None:
-                    entries[path] = Entry(own.mode, own.type, own.sha)
+                    entries[path] = own
             return
         pending = [(path, parse_tree(found.data, len(found.sha) // 2))]
         while pending:
             below, listed = pending.pop()
-            for entry in listed:
-                full = f"{below}/{entry.name}" if below else entry.name
+            for name, entry in listed.items():
+                full = f"{below}/{name}" if below else name
                 if entry.type == "tree" and recursive:
-                    pending.append((full, self.objects.tree(entry.sha) or []))
+                    pending.append((full, self.objects.tree(entry.sha) or {}))
                 else:
-                    entries[full] = Entry(entry.mode, entry.type, entry.sha)
+                    entries[full] = entry
 
     def read_blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
         """The contents of the given blobs, through the store's one cat-file process."""

@@ -248,32 +248,10 @@ class Ledger:
         if theirs is None or (theirs != validated_on and self.store.changed_under(
                 validated_on, theirs, paths)):
             return "again", []
-        tree = self.store.build_tree(theirs, blobs)
-        commit = self.store.commit(tree, theirs, write.message, write.author or author)
-        marker = self.courtesy.expect(commit, list(write.files))
-        try:
-            try:
-                if not self.store.compare_and_swap(
-                        self.ref, commit, validated_on,
-                        f"releasegate: {write.message.splitlines()[0]}"):
-                    return "again", []
-            except BranchLocked as exc:
-                self._locked = exc
-                return "lost", []
-            try:
-                self.store.push(upstream.remote, self.ref, upstream.merge)
-            except ContentionError:
-                self._undo(commit, validated_on)
-                return "lost", []
-            except BaseException:
-                self._undo(commit, validated_on)
-                raise
-            self.history.remember(LOCAL, commit)
-            if theirs != validated_on:
-                arrived.append((validated_on, theirs))
-            return "landed", self.courtesy.write(write.files, blobs)
-        finally:
-            self.courtesy.settle(marker)
+        how, warnings = self._land(write, author, upstream, blobs, theirs, validated_on)
+        if how == "landed" and theirs != validated_on:
+            arrived.append((validated_on, theirs))
+        return {"landed": "landed", "moved": "again"}.get(how, "lost"), warnings
 
     def _ahead(self, operation: Callable[[Snapshot], Write[T]]) -> Carried[T] | None:
         """The act worked out on this clone's own head before the shared ledger is
@@ -313,37 +291,55 @@ class Ledger:
                 upstream: Upstream | None, blobs: dict[str, str]) -> str | None:
         """Record `write` on top of the snapshot's head; None when it landed, else why
         not (the race that was lost). `blobs` keeps the files' blob ids across tries."""
+        how, warnings = self._land(write, author, upstream, blobs, snap.head, snap.head)
+        snap.warnings += warnings
+        if how == "landed":
+            return None
+        if how == "moved":
+            return "the branch moved while writing"
+        if how == "locked" and self._locked is not None:
+            return self._locked.message
+        return f"{upstream.remote if upstream else ''} moved before the push"
+
+    def _land(self, write: Write[Any], author: Author, upstream: Upstream | None,
+              blobs: dict[str, str], parent: str | None,
+              local: str | None) -> tuple[str, list[str]]:
+        """Commit `write` on `parent`, move the branch from `local` (where this clone
+        has it) to that commit, push it, and copy its files into the working tree.
+        "landed" with the copy's warnings, or why not, nothing changed: "moved" (the
+        branch is no longer at `local`), "locked" (git's lock on the branch) or
+        "lost" (the shared ledger moved before the push)."""
         self._write_blobs(write, blobs)
         reached("stored")
-        tree = self.store.build_tree(snap.head, blobs)
-        commit = self.store.commit(tree, snap.head, write.message, write.author or author)
+        tree = self.store.build_tree(parent, blobs)
+        commit = self.store.commit(tree, parent, write.message, write.author or author)
         reached("committed")
         reason = f"releasegate: {write.message.splitlines()[0]}"
         marker = self.courtesy.expect(commit, list(write.files))
         reached("marked")
         try:
             try:
-                if not self.store.compare_and_swap(self.ref, commit, snap.head, reason):
-                    return "the branch moved while writing"
+                if not self.store.compare_and_swap(self.ref, commit, local, reason):
+                    return "moved", []
             except BranchLocked as exc:
                 self._locked = exc
-                return exc.message
+                return "locked", []
             reached("moved")
             if upstream is not None:
                 try:
                     self.store.push(upstream.remote, self.ref, upstream.merge)
                 except ContentionError:
-                    self._undo(commit, snap.head)
-                    return f"{upstream.remote} moved before the push"
+                    self._undo(commit, local)
+                    return "lost", []
                 except BaseException:
-                    self._undo(commit, snap.head)
+                    self._undo(commit, local)
                     raise
                 reached("pushed")
-            snap.warnings += self.courtesy.write(write.files, blobs)
+            warnings = self.courtesy.write(write.files, blobs)
             reached("copied")
         finally:
             self.courtesy.settle(marker)
-        return None
+        return "landed", warnings
 
     def _undo(self, commit: str, head: str | None) -> None:
         # A write with a shared remote counts only once pushed: take the local commit
