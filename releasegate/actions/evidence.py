@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from releasegate.actions.board_rows import with_rows
 from releasegate.actions.common import (
     append_event,
     check_env,
@@ -150,7 +151,7 @@ def fill_checklist(ledger: Ledger, claimed: str | None, patch: str, template: st
                             f"checklist {template} for {env} by {actor.id}", result=result,
                             files=act.files, at=act.at)
 
-    return ledger.transact(operation, own_patch_only=True)
+    return ledger.transact(with_rows(ledger, operation), own_patch_only=True)
 
 
 # -- test results ---------------------------------------------------------------------
@@ -222,7 +223,7 @@ def _record_tests(ledger: Ledger, claimed: str | None, patch: str, env: str, sui
                                             {"suite": suite, "digest": state.digest,
                                              **counts}))
 
-    recorded, warnings = ledger.transact(operation, own_patch_only=True)
+    recorded, warnings = ledger.transact(with_rows(ledger, operation), own_patch_only=True)
     if counts["tests"] - counts["skipped"] <= 0:
         from releasegate.core.gates.tests import conditions_counting
 
@@ -298,7 +299,7 @@ def sign_off(ledger: Ledger, claimed: str | None, patch: str, env: str, role: st
                             result=Recorded(state.id, env, "signoff", data),
                             files={**files, **act.files}, at=act.at)
 
-    recorded, warnings = ledger.transact(operation, own_patch_only=True)
+    recorded, warnings = ledger.transact(with_rows(ledger, operation), own_patch_only=True)
     if on_behalf_of is not None:
         rule = next((r for r in load_pipeline(ledger.snapshot()).environment(env).gate.signoffs
                      if r.role == role), None)
@@ -388,7 +389,7 @@ def waive(ledger: Ledger, claimed: str | None, patch: str, env: str, pattern: st
                             result=Recorded(state.id, env, "waiver", data),
                             files=act.files, at=act.at)
 
-    recorded, warnings = ledger.transact(operation, own_patch_only=True)
+    recorded, warnings = ledger.transact(with_rows(ledger, operation), own_patch_only=True)
     report, _ = check_report(ledger, recorded.patch, env)
     for row in report.verdict.conditions:
         if row.kind == "waiver" and row.name == pattern and row.status != "waived":

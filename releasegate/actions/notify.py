@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from releasegate.actions.board_rows import with_rows
 from releasegate.actions.common import append_event, load_patch
 from releasegate.core.errors import NotFoundError, did_you_mean
 from releasegate.core.model import Pipeline
@@ -149,4 +150,4 @@ def _record(ledger: Ledger, claimed: str | None, patch: str, due: Due, subject: 
         return append_event(state, actor, "notified", None, data,
                             f"notified {due.label} ({due.kind})", result=None)
 
-    ledger.transact(operation)
+    ledger.transact(with_rows(ledger, operation))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from releasegate.actions.board_rows import with_rows
 from releasegate.actions.common import append_event, identity_of, load_patch, utc_now
 from releasegate.config.strict_yaml import load_yaml
 from releasegate.core.errors import RuleError
@@ -69,7 +70,7 @@ def submit_patch(ledger: Ledger, claimed: str | None, manifest_path: Path,
         return Write(files, f"{manifest.id}: submitted by {actor.id}\n\n{digest}",
                      Submitted(manifest.id, digest, artifacts, True), identity_of(actor))
 
-    result, warnings = ledger.transact(operation)
+    result, warnings = ledger.transact(with_rows(ledger, operation))
     return Submitted(result.patch, result.digest, result.artifacts, result.recorded,
                      tuple(warnings))
 
@@ -110,7 +111,7 @@ def revise_patch(ledger: Ledger, claimed: str | None, patch: str,
                             f"revised by {actor.id}; starts over\n\n{digest}", digest=digest,
                             result=Submitted(state.id, digest, artifacts, True))
 
-    result, warnings = ledger.transact(operation, own_patch_only=True)
+    result, warnings = ledger.transact(with_rows(ledger, operation), own_patch_only=True)
     return Submitted(result.patch, result.digest, result.artifacts, result.recorded,
                      tuple(warnings))
 

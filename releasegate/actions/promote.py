@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from releasegate.actions.board_rows import with_rows
 from releasegate.actions.common import append_event, load_patch
 from releasegate.actions.gate import already_in, verdict_at
 from releasegate.actions.notify import notify
@@ -44,7 +45,7 @@ def promote(ledger: Ledger, claimed: str | None, patch: str,
                             f"promoted to {verdict.target} by {actor.id}",
                             result=Promotion(verdict, recorded=True))
 
-    result, warnings = ledger.transact(operation)
+    result, warnings = ledger.transact(with_rows(ledger, operation))
     if result.recorded:
         warnings += _notify_on_promote(ledger, claimed, result.verdict.patch)
     return result, warnings

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from releasegate.actions.common import cached_state, fold_patch, load_patch
 from releasegate.actions.gate import verdict_for
-from releasegate.core.board import Board, PatchView
+from releasegate.core.board import PatchView, board_doc
 from releasegate.core.errors import INTEGRITY, ReleasegateError
 from releasegate.core.model import Pipeline, Verdict
 from releasegate.core.state import PatchState
@@ -36,10 +38,13 @@ def next_verdict(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
         return None, str(exc)
 
 
-def list_patches(ledger: Ledger) -> tuple[list[PatchState], list[str]]:
+def list_patches(ledger: Ledger) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each patch's summary, from the board rows."""
+    from releasegate.actions.board_rows import board_rows
+
     snap = ledger.snapshot()
     load_pipeline(snap)
-    return all_states(ledger, snap), snap.warnings
+    return [row.summary for row in board_rows(ledger, snap, verdicts=False)], snap.warnings
 
 
 def show_patch(ledger: Ledger, patch: str) -> tuple[PatchView, list[str]]:
@@ -54,12 +59,13 @@ def patch_log(ledger: Ledger, patch: str) -> tuple[PatchState, list[str]]:
     return load_patch(ledger, snap, patch), snap.warnings
 
 
-def status_board(ledger: Ledger) -> tuple[Board, list[str]]:
-    """Each environment and the patches in it, with what their next gate waits for."""
+def status_board(ledger: Ledger) -> tuple[dict[str, Any], list[str]]:
+    """Each environment and the patches in it, with what their next gate waits for
+    (the board as `board_doc` gives it), from the board rows."""
+    from releasegate.actions.board_rows import board_rows
+
     snap = ledger.snapshot()
     pipeline = load_pipeline(snap)
-    views = []
-    for state in all_states(ledger, snap):
-        verdict, problem = next_verdict(ledger, snap, pipeline, state)
-        views.append(PatchView(state, verdict, problem))
-    return Board(pipeline, views), snap.warnings
+    rows = board_rows(ledger, snap, verdicts=True)
+    return board_doc(pipeline.env_names, [(r.summary, r.gate.next if r.gate else None)
+                                          for r in rows]), snap.warnings

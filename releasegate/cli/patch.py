@@ -70,20 +70,17 @@ def list_(obj: Context, fmt: str) -> int:
     """List the patches in the ledger."""
     from releasegate.actions.views import list_patches
     from releasegate.cli.terminal import table
-    from releasegate.core.board import patch_summary
-    from releasegate.core.text import text_in
 
-    states, warnings = list_patches(obj.ledger())
+    patches, warnings = list_patches(obj.ledger())
 
     def text() -> str:
-        if not states:
+        if not patches:
             return "no patches yet; register one with `releasegate patch submit MANIFEST`"
         rows = [["ID", "ENV", "SYSTEM", "TITLE"]]
-        rows += [[s.id, s.env or "-", s.manifest.system, text_in(s.manifest.title)]
-                 for s in states]
+        rows += [[p["id"], p["env"] or "-", p["system"], p["title"]] for p in patches]
         return table(rows, indent="")
 
-    return finish(fmt, warnings, lambda: [patch_summary(s) for s in states], text)
+    return finish(fmt, warnings, lambda: patches, text)
 
 
 @patch.command("show")

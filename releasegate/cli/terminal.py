@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from releasegate.core.board import Board, PatchView, board_json, patch_summary
+from releasegate.core.board import PatchView, patch_summary
 from releasegate.core.model import Event, Verdict
 from releasegate.core.regression import CLASSES, Comparison
 from releasegate.core.state import PatchState, Proxy
@@ -202,8 +202,8 @@ def describe(event: Event) -> str:
     return event.type
 
 
-def board_text(board: Board) -> str:
-    doc = board_json(board)
+def board_text(doc: dict[str, Any]) -> str:
+    """The board (as `board_doc` gives it) for a terminal."""
     lines = []
     sections = [("not yet in any environment", doc["not_yet_in_any"])]
     sections += [(e["name"], e["patches"]) for e in doc["environments"]]

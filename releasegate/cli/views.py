@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from releasegate.cli.main import Context
@@ -15,12 +17,15 @@ def status(obj: Context, fmt: str) -> int:
     """Each environment, its patches, and what each next gate waits for."""
     from releasegate.actions.views import status_board
     from releasegate.cli.terminal import board_text
-    from releasegate.core.board import board_json
 
     board, warnings = status_board(obj.ledger())
-    return finish(fmt, warnings, lambda: board_json(board),
-                  lambda: board_text(board) if board.patches else
+    return finish(fmt, warnings, lambda: board,
+                  lambda: board_text(board) if _any_patch(board) else
                   "no patches yet; register one with `releasegate patch submit MANIFEST`")
+
+
+def _any_patch(board: dict[str, Any]) -> bool:
+    return bool(board["not_yet_in_any"]) or any(e["patches"] for e in board["environments"])
 
 
 COMMANDS = [status]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,16 +38,26 @@ def waiting_for(verdict: Verdict) -> list[str]:
             for c in verdict.conditions if c.status == "fail"]
 
 
+def next_of(verdict: Verdict | None) -> dict[str, Any] | None:
+    """A next-gate verdict as the board shows it."""
+    if verdict is None:
+        return None
+    return {"to": verdict.target, "open": verdict.open, "waiting_for": waiting_for(verdict)}
+
+
 def board_json(board: Board) -> dict[str, Any]:
-    envs: dict[str, list[Any]] = {name: [] for name in board.pipeline.env_names}
+    return board_doc(board.pipeline.env_names,
+                     [(patch_summary(v.state), next_of(v.next_verdict)) for v in board.patches])
+
+
+def board_doc(env_names: Sequence[str],
+              patches: Iterable[tuple[dict[str, Any], dict[str, Any] | None]]) -> dict[str, Any]:
+    """The board: each environment with its patches (summary and next gate), and the
+    patches not yet in any."""
+    envs: dict[str, list[Any]] = {name: [] for name in env_names}
     waiting: list[Any] = []
-    for view in board.patches:
-        entry = {**patch_summary(view.state), "next": None}
-        if view.next_verdict is not None:
-            entry["next"] = {"to": view.next_verdict.target, "open": view.next_verdict.open,
-                             "waiting_for": waiting_for(view.next_verdict)}
-        (envs[view.state.env] if view.state.env else waiting).append(entry)
+    for summary, following in patches:
+        entry = {**summary, "next": following}
+        (envs[summary["env"]] if summary["env"] else waiting).append(entry)
     return {"environments": [{"name": n, "patches": p} for n, p in envs.items()],
             "not_yet_in_any": waiting}
-
-

@@ -16,6 +16,7 @@ from releasegate.core.errors import InputError
 from releasegate.core.model import Event
 from releasegate.core.regression import BaselineRef, EvidenceOf, SuiteResults
 from releasegate.core.state import PatchState, TestRecording
+from releasegate.ledger.board_store import stored_rows
 from releasegate.ledger.cache import read_cache, write_cache
 from releasegate.ledger.events import PATCHES, parse_event
 from releasegate.ledger.snapshot import Snapshot
@@ -237,10 +238,13 @@ def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
     if stale:
         # Patches this snapshot folded already give their events without a second
         # read and parse (status folds every patch before it looks for baselines).
+        # The others from their board rows, where the ledger holds rows for them.
         folded = snap.memo.get("states", {})
-        fresh = {p: _entry(p, trees[p], {e.path: e for e in folded[p].events})
+        fresh = {p: index_entry(p, trees[p], {e.path: e for e in folded[p].events})
                  for p in stale if p in folded}
-        fresh.update(_index_patches(snap, [p for p in stale if p not in folded], trees))
+        rows = stored_rows(snap, {p: trees[p] for p in stale if p not in fresh})
+        fresh.update((p, (r.tree, r.system, r.shipped)) for p, r in rows.items())
+        fresh.update(_index_patches(snap, [p for p in stale if p not in fresh], trees))
         _BY_TREE.update((tree, (system, shipped)) for tree, system, shipped in fresh.values())
         index.update(fresh)
     if changed and not snap.historical:
@@ -266,10 +270,10 @@ def _index_patches(snap: Snapshot, patches: list[str], trees: dict[str, str]) ->
     by_patch: dict[str, dict[str, Event]] = {}
     for path, event in events.items():
         by_patch.setdefault(path.split("/")[1], {})[path] = event
-    return {patch: _entry(patch, trees[patch], by_patch.get(patch, {})) for patch in patches}
+    return {patch: index_entry(patch, trees[patch], by_patch.get(patch, {})) for patch in patches}
 
 
-def _entry(patch: str, tree: str,
+def index_entry(patch: str, tree: str,
            events: Mapping[str, Event]) -> tuple[str, str, tuple[BaselineRef, ...]]:
     """A patch's index entry from its events (by path): its tree, system and what its
     promotions counted."""

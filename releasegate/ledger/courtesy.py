@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from releasegate.core.errors import InputError, TransientError
-from releasegate.ledger.store import GitStore, git_blob_id
+from releasegate.ledger.store import REPLACED, GitStore, git_blob_id
 
 
 class CourtesyCopy:
@@ -66,23 +66,28 @@ class CourtesyCopy:
         warnings: list[str] = []
         for marker in self.unfinished():
             try:
-                paths = json.loads(marker.read_text(encoding="utf-8"))["paths"]
+                said = json.loads(marker.read_text(encoding="utf-8"))
+                paths, commit = said["paths"], str(said["commit"])
             except (OSError, ValueError, KeyError, TypeError):
-                paths = []
+                paths, commit = [], ""
             if head is not None and paths:
-                warnings += self._restore(head, [str(p) for p in paths])
+                warnings += self._restore(head, commit, [str(p) for p in paths])
             self.settle(marker)  # kept while the index cannot be brought in step
         return warnings
 
-    def _restore(self, head: str, paths: list[str]) -> list[str]:
+    def _restore(self, head: str, commit: str, paths: list[str]) -> list[str]:
         committed = {p: e for p, e in self.store.list_tree(head, paths).items()
                      if e.type == "blob"}
         staged = self.store.indexed_paths(list(committed))
-        lacking = {p: e.sha for p, e in committed.items() if p not in staged}
+        # A replaced file (a board row) is staged in its older version: written again.
+        replaced = {p: e.sha for p, e in self.store.list_tree(f"{commit}^", [
+            p for p in committed if p.startswith(REPLACED)]).items()} \
+            if any(p.startswith(REPLACED) for p in committed) else {}
+        lacking = {p: e.sha for p, e in committed.items() if p not in staged or p in replaced}
         if not lacking:
             return []
         blobs = self.store.read_blobs(lacking.values())
-        written = self.write({p: blobs[sha] for p, sha in lacking.items()}, lacking)
+        written = self.write({p: blobs[sha] for p, sha in lacking.items()}, lacking, replaced)
         if self.index_behind:
             return written
         return [f"finished updating the working tree after an interrupted command: "
@@ -110,16 +115,22 @@ class CourtesyCopy:
                 if not folder.exists():
                     break
 
-    def write(self, files: Mapping[str, bytes | Path], blobs: Mapping[str, str]) -> list[str]:
+    def write(self, files: Mapping[str, bytes | Path], blobs: Mapping[str, str],
+              previous: Mapping[str, str] | None = None) -> list[str]:
         """Write the paths of `files` where the working tree lacks them, and stage them
         and those it holds already as they are; the warnings for those left as they
-        were."""
+        were. A file the write replaces (`previous`: path -> the id it had) is
+        replaced where the working tree still holds that version."""
         warnings, written = [], []
         for path, data in files.items():
             target = self.root / path
             try:
                 if target.is_symlink() or target.exists():
-                    if target.is_symlink() or not _same_content(target, data):
+                    if previous and path in previous and isinstance(data, bytes) \
+                            and _holds(target, previous[path]):
+                        _replace(target, data)
+                        written.append(path)
+                    elif target.is_symlink() or not _same_content(target, data):
                         warnings.append(f"{path} in the working tree differs from the "
                                         "ledger; left as it is")
                     else:
@@ -191,6 +202,20 @@ def _same_content(target: Path, data: bytes | Path) -> bool:
     if isinstance(data, Path):
         return filecmp.cmp(target, data, shallow=False)
     return target.stat().st_size == len(data) and target.read_bytes() == data
+
+
+def _holds(target: Path, blob: str) -> bool:
+    """Whether `target` is a regular file (not a link) holding the blob `blob`."""
+    return not target.is_symlink() and target.is_file() \
+        and git_blob_id(target.read_bytes()) == blob
+
+
+def _replace(target: Path, data: bytes) -> None:
+    # Written beside it, then renamed over it: a reader never sees half a file.
+    spare = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    spare.unlink(missing_ok=True)
+    _write_new(spare, data)
+    os.replace(spare, target)
 
 
 def _write_new(target: Path, data: bytes | Path) -> None:

@@ -37,7 +37,7 @@ def _load_pipeline(snap: Snapshot) -> Pipeline:
     template_paths = sorted(p for p in snap.paths(CHECKLISTS) if p.endswith(".yaml"))
     key_src = "\n".join([__version__, config.sha,
                          *(f"{p} {snap.entry(p).sha}" for p in template_paths)])  # type: ignore[union-attr]
-    key = hashlib.sha1(key_src.encode()).hexdigest()
+    key = snap.memo["pipeline_key"] = hashlib.sha1(key_src.encode()).hexdigest()
     cache = _cache_file(snap.store.root, key)
     if not snap.historical:  # the working tree is compared with the current head only
         warn_uncommitted(snap, [CONFIG_FILE, *template_paths], CHECKLISTS, "*.yaml",
@@ -65,6 +65,14 @@ def _load_pipeline(snap: Snapshot) -> Pipeline:
     write_cache(cache, pipeline)
     _LOADED[key] = pipeline
     return pipeline
+
+
+def pipeline_key(snap: Snapshot) -> str:
+    """What the loaded pipeline is derived from: releasegate's version and the ids of
+    releasegate.yaml and the checklist templates, as one id."""
+    load_pipeline(snap)
+    key: str = snap.memo["pipeline_key"]
+    return key
 
 
 # Pipelines this process loaded, by the ids of their files: an audit's replays at many

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from releasegate.core.errors import InputError
 from releasegate.core.model import Event
 from releasegate.ledger.events import PATCHES, parse_event, seq_of
 from releasegate.ledger.objects import Entry
-from releasegate.ledger.store import GitStore
+from releasegate.ledger.store import GitStore, git_blob_id, git_file_id
 
 _ODD = {"120000": "symbolic link", "160000": "submodule"}
 
@@ -30,7 +31,24 @@ class Snapshot:
     _under: dict[str, list[str]] = field(default_factory=dict)  # folder -> files below it
     _loaded: set[str] = field(default_factory=set)
     _blobs: dict[str, bytes] = field(default_factory=dict)
+    _pending: dict[str, bytes | Path] = field(default_factory=dict)  # blob id -> content
     memo: dict[str, Any] = field(default_factory=dict)  # derived views, once per snapshot
+
+    def with_write(self, files: Mapping[str, bytes | Path]) -> Snapshot:
+        """A snapshot of the same head as if `files` were committed on it (new paths
+        only): what an act's own board row is derived from before the act lands."""
+        after = Snapshot(self.store, self.head)
+        ids = {path: git_blob_id(data) if isinstance(data, bytes) else git_file_id(data)
+               for path, data in files.items()}
+        after._pending = {ids[path]: data for path, data in files.items()}
+        after._add_entries({path: Entry("100644", "blob", sha) for path, sha in ids.items()})
+        return after
+
+    def ids_under(self, folder: str) -> dict[str, str]:
+        """The blob ids of the files added by `with_write` below `folder`."""
+        prefix = folder.rstrip("/") + "/"
+        return {p: e.sha for p, e in self._entries.items()
+                if p.startswith(prefix) and e.sha in self._pending}
 
     def prefetch(self, prefixes: Sequence[str], *, read: bool = True) -> None:
         """List everything under `prefixes` and read its small files, with two git
@@ -62,6 +80,10 @@ class Snapshot:
                 self._under.setdefault("/".join(parts[:i]), []).append(path)
 
     def _read_blobs(self, shas: Sequence[str]) -> None:
+        for sha in shas:
+            data = self._pending.get(sha)
+            if data is not None and sha not in self._blobs:
+                self._blobs[sha] = data if isinstance(data, bytes) else data.read_bytes()
         missing = [sha for sha in shas if sha not in self._blobs]
         self._blobs.update(self.store.read_blobs(missing))
 
@@ -90,6 +112,12 @@ class Snapshot:
             return {}
         files: dict[str, bytes | None] = self.memo.setdefault("files", {})
         unread = [p for p in dict.fromkeys(paths) if p not in files]
+        added = {p: e.sha for p in unread
+                 if (e := self._entries.get(p)) is not None and e.sha in self._pending}
+        if added:  # files of a write not yet committed (see with_write)
+            self._read_blobs(list(added.values()))
+            files.update({p: self._blobs[sha] for p, sha in added.items()})
+            unread = [p for p in unread if p not in added]
         if unread:
             found = self.store.read_paths(self.head, unread)
             files.update({p: found.get(p) for p in unread})

@@ -51,6 +51,9 @@ class Author:
     email: str
 
 
+REPLACED = "board/"  # the only files a write replaces (derived rows); all else is added
+
+
 class GitStore:
     """One git repository: its branch, trees and blobs."""
 
@@ -247,12 +250,13 @@ class GitStore:
 
     def act_summary(self, commit: str) -> str | None:
         """The subject of `commit` when it is one of releasegate's acts (it only adds
-        files under patches/); None for any other commit."""
+        files under patches/, and writes board rows); None for any other commit."""
         out = self.run("diff-tree", "--no-commit-id", "-r", "-z", "--name-status", "--root",
                        commit)
         fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0") if f]
         pairs = list(zip(fields[::2], fields[1::2], strict=False))
-        if not pairs or any(s != "A" or not p.startswith("patches/") for s, p in pairs):
+        if not pairs or any(not (s == "A" and p.startswith("patches/"))
+                            and not (s in "AM" and p.startswith(REPLACED)) for s, p in pairs):
             return None
         subject = self.run("log", "-1", "--format=%s", commit).decode().strip()
         return subject or commit[:12]
@@ -377,6 +381,17 @@ class GitStore:
             raise InputError("git made other tree ids than releasegate computed for this "
                              "write; nothing was recorded", code="git")
         return top
+
+    def folder_id_after(self, base: str | None, folder: str, changes: Mapping[str, str]) -> str:
+        """The id `folder` will have once `changes` (paths below it -> blob ids) are
+        committed on `base`; nothing is stored."""
+        relative = {path[len(folder) + 1:]: sha for path, sha in changes.items()}
+        below = {folder}
+        for path in relative:
+            parts = path.split("/")[:-1]
+            below.update("/".join([folder, *parts[:i]]) for i in range(1, len(parts) + 1))
+        listing = self._list_folders(base, below) if base else {}
+        return self._build(listing, folder, relative, [])
 
     def _list_folders(self, commit: str, folders: set[str]) -> dict[str, dict[str, Entry]]:
         # One ls-tree for every folder on the changed paths: "." is the root, a
@@ -601,3 +616,12 @@ def tree_object(entries: Mapping[str, Entry]) -> tuple[str, bytes]:
 def git_blob_id(data: bytes) -> str:
     """The id git gives a blob of `data`, to compare the working tree cheaply."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def git_file_id(path: Path) -> str:
+    """The id git gives a blob of the file at `path`, read in pieces."""
+    digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
+    with path.open("rb") as stream:
+        for piece in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()

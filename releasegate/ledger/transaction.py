@@ -29,7 +29,7 @@ from releasegate.ledger.lock import CloneLock
 from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.steps import reached
-from releasegate.ledger.store import ZERO, Author, BranchLocked, GitStore
+from releasegate.ledger.store import REPLACED, ZERO, Author, BranchLocked, GitStore
 
 T = TypeVar("T")
 SYSTEM = Author("releasegate", "releasegate@releasegate.invalid")
@@ -335,7 +335,10 @@ class Ledger:
                     self._undo(commit, local)
                     raise
                 reached("pushed")
-            warnings = self.courtesy.write(write.files, blobs)
+            replaced = [p for p in write.files if p.startswith(REPLACED)]
+            previous = {p: e.sha for p, e in self.store.list_tree(parent, replaced).items()} \
+                if replaced and parent else {}
+            warnings = self.courtesy.write(write.files, blobs, previous)
             reached("copied")
         finally:
             self.courtesy.settle(marker)
@@ -472,12 +475,17 @@ class Ledger:
 
 def rests_on(write: Write[Any]) -> tuple[str, ...] | None:
     """What an act of one patch was validated against: its patch's folder and the
-    pipeline; None when its files lie in more than one patch's folder, or none."""
+    pipeline; None when its files lie in more than one patch's folder, or none. (Its
+    board row may also rest on other patches; a row is checked whenever it is read.)"""
     folders = {p.split("/")[1] for p in write.files if p.startswith("patches/")
                and p.count("/") >= 2}
-    if len(folders) != 1 or any(not p.startswith("patches/") for p in write.files):
+    if len(folders) != 1:
         return None
-    return f"patches/{folders.pop()}/", CONFIG_FILE, CHECKLISTS
+    patch = folders.pop()
+    if any(not p.startswith(f"patches/{patch}/") and p != f"{REPLACED}{patch}.json"
+           for p in write.files):
+        return None
+    return f"patches/{patch}/", CONFIG_FILE, CHECKLISTS
 
 
 def _retry_note(retried: list[str]) -> str:

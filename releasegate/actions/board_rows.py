@@ -1,0 +1,167 @@
+"""Each patch's board row, reused while what it was derived from holds, else derived again.
+
+A row's summary and shipped results depend only on the patch's folder (its tree id).
+Its next-gate verdict also depends on the pipeline, on the patches it depends on, on
+the baselines it compared with and on the waivers it counted, so it is reused only
+while all of those are as they were. `status` and `patch list` read rows; gates never
+do (see releasegate.ledger.board_store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TypeVar
+
+from releasegate.actions.common import cached_state, fold_patch
+from releasegate.core import clock
+from releasegate.core.board import patch_summary, waiting_for
+from releasegate.core.errors import INTEGRITY, ReleasegateError
+from releasegate.core.model import Pipeline
+from releasegate.core.regression import BaselineRef
+from releasegate.core.state import PatchState
+from releasegate.ledger.board_store import NextGate, Row, encode, keep_rows, path_of, stored_rows
+from releasegate.ledger.events import PATCHES
+from releasegate.ledger.pipeline import load_pipeline, pipeline_key
+from releasegate.ledger.snapshot import Snapshot
+from releasegate.ledger.transaction import Ledger, Write
+
+T = TypeVar("T")
+
+
+def board_rows(ledger: Ledger, snap: Snapshot, *, verdicts: bool) -> list[Row]:
+    """Every patch's row, by patch id; with `verdicts`, each with its next gate's
+    verdict as it stands now."""
+    trees = snap.patch_trees()
+    rows = stored_rows(snap, trees)
+    derived = [p for p in trees if p not in rows]
+    _prefetch(snap, derived)
+    rows.update((p, summary_row(snap, p, trees[p], fold_patch(snap, p))) for p in derived)
+    snap.memo["shipped"] = {p: (r.tree, r.system, r.shipped) for p, r in rows.items()}
+    stale: list[str] = []
+    if verdicts:
+        pipeline = load_pipeline(snap)
+        config, now = config_key(snap, pipeline), clock.now()
+        stale = [p for p in trees if not _holds(ledger, snap, rows[p], config, now)]
+        _prefetch(snap, stale)
+        for patch in stale:
+            state = fold_patch(snap, patch)
+            rows[patch] = replace(rows[patch], gate=next_gate(ledger, snap, pipeline, config,
+                                                              state, now))
+    if (derived or stale) and not snap.historical:
+        keep_rows(snap, rows)
+    return [rows[p] for p in sorted(trees)]
+
+
+def _prefetch(snap: Snapshot, patches: list[str]) -> None:
+    # Patches folded neither in this snapshot nor before: read in two git processes.
+    trees = snap.patch_trees()
+    folded = snap.memo.get("states", {})
+    snap.prefetch([f"{PATCHES}/{p}" for p in patches
+                   if p not in folded and not cached_state(snap, trees[p])])
+
+
+def summary_row(snap: Snapshot, patch: str, tree: str, state: PatchState) -> Row:
+    """The part of a row its folder alone decides: summary and shipped results."""
+    from releasegate.evidence.baselines import index_entry
+
+    _, system, shipped = index_entry(patch, tree, {e.path: e for e in state.events})
+    return Row(patch, tree, system, patch_summary(state), shipped)
+
+
+def config_key(snap: Snapshot, pipeline: Pipeline) -> str:
+    """The pipeline's key, with the configuration's signature where rules require one."""
+    key = pipeline_key(snap)
+    if pipeline.rules.signed_config and snap.head is not None:
+        from releasegate.actions.signed_acts import config_signature
+
+        commit, problem = config_signature(snap, pipeline)
+        key += f":{commit}:{problem or ''}"
+    return key
+
+
+def next_gate(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, config: str,
+              state: PatchState, now: datetime) -> NextGate:
+    """The verdict of the patch's next gate at `now`, with what it rested on. A gate
+    that cannot be evaluated gives no verdict (and is evaluated again next time);
+    damaged records stop the command, as they stop every read."""
+    from releasegate.actions.gate import evaluate_then
+
+    following = pipeline.following(state.env)
+    if following is None:
+        return NextGate(config, None)
+    try:
+        verdict, loaded = evaluate_then(ledger, snap, pipeline, state, following, now)
+    except ReleasegateError as exc:
+        if exc.code in INTEGRITY:
+            raise
+        return NextGate(config, None, until=clock.stamp(now))
+    depends = tuple((named, pid, None if pid is None else snap.patch_tree(pid))
+                    for named, pid in _dependency_ids(snap, state).items())
+    baselines = tuple((env, suite, _ident(loaded.results[(env, suite)].baseline))
+                      for env, suite in sorted(loaded.compared))
+    expiries = [w.until for w in state.waivers if clock.parse_stamp(w.until) > now]
+    until = min(expiries, key=clock.parse_stamp) if expiries else None
+    shown = {"to": verdict.target, "open": verdict.open, "waiting_for": waiting_for(verdict)}
+    return NextGate(config, shown, depends, baselines, until)
+
+
+def _dependency_ids(snap: Snapshot, state: PatchState) -> dict[str, str | None]:
+    # As the depends condition finds them: the id as recorded, else another spelling.
+    return {dep: dep if snap.patch_tree(dep) is not None else snap.patch_dirs().get(dep.lower())
+            for dep in state.manifest.depends_on}
+
+
+def _ident(ref: BaselineRef | None) -> str:
+    return "" if ref is None else f"{ref.patch} {ref.tests_event} {ref.height}"
+
+
+def _holds(ledger: Ledger, snap: Snapshot, row: Row, config: str, now: datetime) -> bool:
+    """Whether the row's verdict still stands: same pipeline, no waiver run out, the
+    same folders of the patches it depends on, the same baselines."""
+    from releasegate.evidence.baselines import find_baseline
+
+    gate = row.gate
+    if gate is None or gate.config != config:
+        return False
+    if gate.until is not None and clock.parse_stamp(gate.until) <= now:
+        return False
+    for named, pid, tree in gate.depends:
+        found = named if snap.patch_tree(named) is not None \
+            else snap.patch_dirs().get(named.lower())
+        if found != pid or (pid is not None and snap.patch_tree(pid) != tree):
+            return False
+    return all(_ident(find_baseline(ledger, snap, row.system, env, suite, row.patch)) == ident
+               for env, suite, ident in gate.baselines)
+
+
+def with_rows(ledger: Ledger, operation: Callable[[Snapshot], Write[T]]) -> Callable[
+        [Snapshot], Write[T]]:
+    """`operation`, with the board row of each patch its write adds files to written
+    in the same commit, derived from the patch as the write leaves it."""
+    def work(snap: Snapshot) -> Write[T]:
+        write = operation(snap)
+        patches = sorted({p.split("/")[1] for p in write.files
+                          if p.startswith(PATCHES + "/") and p.count("/") >= 2})
+        if not patches:
+            return write
+        after = snap.with_write(write.files)
+        rows = {path_of(p): encode(row_after(ledger, after, p)) for p in patches}
+        return replace(write, files={**write.files, **rows})
+    return work
+
+
+def row_after(ledger: Ledger, after: Snapshot, patch: str) -> Row:
+    """The row of `patch` in the snapshot `after` (a head with a write's files added)."""
+    folder = f"{PATCHES}/{patch}"
+    tree = after.store.folder_id_after(after.head, folder, after.ids_under(folder))
+    after.memo.setdefault("patch_tree", {})[patch] = tree
+    if "patch_trees" in after.memo:
+        after.memo["patch_trees"][patch] = tree
+    state = fold_patch(after, patch)
+    pipeline = load_pipeline(after)
+    row = summary_row(after, patch, tree, state)
+    # Evaluated as of the act itself (its event's time), as `status` would have shown it.
+    return replace(row, gate=next_gate(ledger, after, pipeline, config_key(after, pipeline),
+                                       state, clock.parse_stamp(state.events[-1].at)))
