@@ -79,6 +79,7 @@ def verify_ledger(ledger: Ledger, *, accept_rewrite: bool = False) -> tuple[Audi
         events.update((e.path, e) for e in chain)
         signed += [e for e in chain if folded and e.type in SIGNED_KINDS]
     audit.findings += _signature_findings(snap, pipeline, signed, audit)
+    audit.findings += _row_findings(ledger, snap, pipeline)
     audit.events = len(events)
     found, added = history_findings(commits, events, pipeline.people,
                                     lambda e: _signed_gate(pipeline, e))
@@ -94,6 +95,41 @@ def verify_ledger(ledger: Ledger, *, accept_rewrite: bool = False) -> tuple[Audi
             audit.findings.append(Finding(ERROR, f"{problem} (rules.signed_config)", None,
                                           CONFIG_FILE))
     return audit, snap.warnings
+
+
+def _row_findings(ledger: Ledger, snap: Snapshot, pipeline: Pipeline) -> list[Finding]:
+    """Board rows against the events of the folder each names: a row that matches its
+    folder is what `status` shows, so one that disagrees with the events is an error."""
+    from releasegate.actions.board_rows import config_key, holds, next_gate, summary_row
+    from releasegate.core import clock
+    from releasegate.ledger.board_store import BOARD, decode
+
+    trees, folded = snap.patch_trees(), snap.memo.get("states", {})
+    listing = snap.store.list_tree(snap.head or "", [BOARD + "/"], recursive=False)
+    blobs = snap.store.read_blobs(e.sha for e in listing.values())
+    config, now = config_key(snap, pipeline), clock.now()
+    findings = []
+    for path, entry in sorted(listing.items()):
+        pid = path[len(BOARD) + 1:].removesuffix(".json")
+        row = decode(blobs.get(entry.sha, b""), pid) if pid in trees else None
+        if row is None:
+            findings.append(Finding(NOTE, "not a board row of a patch the ledger holds; "
+                                    "status ignores it", pid if pid in trees else None, path))
+            continue
+        if row.tree != trees[pid] or pid not in folded:
+            continue  # out of date (status derives it again), or its events do not fold
+        state = folded[pid]
+        fresh = summary_row(snap, pid, row.tree, state)
+        wrong = (row.summary, row.system, row.shipped) != (fresh.summary, fresh.system,
+                                                           fresh.shipped)
+        if not wrong and row.gate is not None and holds(ledger, snap, row, config, now):
+            wrong = next_gate(ledger, snap, pipeline, config, state, now).next != row.gate.next
+        if wrong:
+            findings.append(Finding(ERROR, "the board row disagrees with the patch's events, "
+                                    "so status shows the patch wrongly: it was edited, or "
+                                    "written by a faulty releasegate; `releasegate reindex` "
+                                    "records it again", pid, path))
+    return findings
 
 
 def _audit_patch(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, pid: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from releasegate.actions.common import cached_state, fold_patch
@@ -30,11 +31,12 @@ from releasegate.ledger.transaction import Ledger, Write
 T = TypeVar("T")
 
 
-def board_rows(ledger: Ledger, snap: Snapshot, *, verdicts: bool) -> list[Row]:
+def board_rows(ledger: Ledger, snap: Snapshot, *, verdicts: bool,
+               anew: bool = False) -> list[Row]:
     """Every patch's row, by patch id; with `verdicts`, each with its next gate's
-    verdict as it stands now."""
+    verdict as it stands now. With `anew`, no stored row is used."""
     trees = snap.patch_trees()
-    rows = stored_rows(snap, trees)
+    rows, read = ({}, 0) if anew else stored_rows(snap, trees)
     derived = [p for p in trees if p not in rows]
     _prefetch(snap, derived)
     rows.update((p, summary_row(snap, p, trees[p], fold_patch(snap, p))) for p in derived)
@@ -43,13 +45,13 @@ def board_rows(ledger: Ledger, snap: Snapshot, *, verdicts: bool) -> list[Row]:
     if verdicts:
         pipeline = load_pipeline(snap)
         config, now = config_key(snap, pipeline), clock.now()
-        stale = [p for p in trees if not _holds(ledger, snap, rows[p], config, now)]
+        stale = [p for p in trees if not holds(ledger, snap, rows[p], config, now)]
         _prefetch(snap, stale)
         for patch in stale:
             state = fold_patch(snap, patch)
             rows[patch] = replace(rows[patch], gate=next_gate(ledger, snap, pipeline, config,
                                                               state, now))
-    if (derived or stale) and not snap.historical:
+    if (read or derived or stale) and not snap.historical:
         keep_rows(snap, rows)
     return [rows[p] for p in sorted(trees)]
 
@@ -117,7 +119,7 @@ def _ident(ref: BaselineRef | None) -> str:
     return "" if ref is None else f"{ref.patch} {ref.tests_event} {ref.height}"
 
 
-def _holds(ledger: Ledger, snap: Snapshot, row: Row, config: str, now: datetime) -> bool:
+def holds(ledger: Ledger, snap: Snapshot, row: Row, config: str, now: datetime) -> bool:
     """Whether the row's verdict still stands: same pipeline, no waiver run out, the
     same folders of the patches it depends on, the same baselines."""
     from releasegate.evidence.baselines import find_baseline
@@ -165,3 +167,28 @@ def row_after(ledger: Ledger, after: Snapshot, patch: str) -> Row:
     # Evaluated as of the act itself (its event's time), as `status` would have shown it.
     return replace(row, gate=next_gate(ledger, after, pipeline, config_key(after, pipeline),
                                        state, clock.parse_stamp(state.events[-1].at)))
+
+
+def refresh_rows(ledger: Ledger) -> tuple[tuple[int, int], list[str]]:
+    """Record the board row of every patch whose stored row is missing or no longer
+    holds, in one commit (after an upgrade, or for a ledger older than rows): fresh
+    clones then read rows instead of folding every patch. (rows written, patches)."""
+    from releasegate.ledger.board_store import BOARD
+    from releasegate.ledger.transaction import unchanged
+
+    def operation(snap: Snapshot) -> Write[tuple[int, int]]:
+        rows = board_rows(ledger, snap, verdicts=True, anew=True)
+        listing = snap.store.list_tree(snap.head, [BOARD + "/"], recursive=False) \
+            if snap.head is not None else {}
+        stored = snap.store.read_blobs(e.sha for e in listing.values())
+        files: dict[str, bytes | Path] = {}
+        for row in rows:
+            data, entry = encode(row), listing.get(path_of(row.patch))
+            if entry is None or stored.get(entry.sha) != data:
+                files[path_of(row.patch)] = data
+        if not files:
+            return unchanged((0, len(rows)))
+        return Write(files, f"board rows of {len(files)} patch(es) recorded again",
+                     (len(files), len(rows)))
+
+    return ledger.transact(operation)

@@ -40,7 +40,8 @@ class Context:
 COMMAND_MODULES = {
     "init": "setup", "demo": "setup", "schema": "setup", "sync": "setup", "patch": "patch",
     "checklist": "evidence", "tests": "evidence", "signoff": "evidence", "waive": "evidence",
-    "check": "gate", "promote": "gate", "status": "views", "notice": "notices",
+    "check": "gate", "promote": "gate", "status": "views", "reindex": "views",
+    "notice": "notices",
     "notify": "notices", "publish": "publish", "verify-artifact": "verify",
     "verify": "verify",
 }

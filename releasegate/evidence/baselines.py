@@ -242,7 +242,7 @@ def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
         folded = snap.memo.get("states", {})
         fresh = {p: index_entry(p, trees[p], {e.path: e for e in folded[p].events})
                  for p in stale if p in folded}
-        rows = stored_rows(snap, {p: trees[p] for p in stale if p not in fresh})
+        rows, _ = stored_rows(snap, {p: trees[p] for p in stale if p not in fresh})
         fresh.update((p, (r.tree, r.system, r.shipped)) for p, r in rows.items())
         fresh.update(_index_patches(snap, [p for p in stale if p not in fresh], trees))
         _BY_TREE.update((tree, (system, shipped)) for tree, system, shipped in fresh.values())

@@ -132,15 +132,16 @@ def _ref(doc: Any) -> BaselineRef:
                        EvidenceOf(_text(doc["event"]), files, summaries, counts), doc["height"])
 
 
-def stored_rows(snap: Snapshot, trees: Mapping[str, str]) -> dict[str, Row]:
+def stored_rows(snap: Snapshot, trees: Mapping[str, str]) -> tuple[dict[str, Row], int]:
     """The rows that hold for the patches' folders `trees` (patch -> tree id): those
-    kept under .git first, then those recorded in the ledger; patches with neither
-    are left out."""
+    kept under .git first, then those recorded in the ledger (how many: the second
+    value); patches with neither are left out."""
     kept = read_cache(_cache_path(snap))
     rows: dict[str, Row] = {}
     if isinstance(kept, dict):
         rows = {p: r for p, r in kept.items() if isinstance(r, Row) and trees.get(p) == r.tree}
     wanted = [p for p in trees if p not in rows]
+    kept_count = len(rows)
     if wanted and snap.head is not None:
         listing = snap.store.list_tree(snap.head, [BOARD + "/"], recursive=False)
         ids = {p: e.sha for p in wanted if (e := listing.get(path_of(p))) is not None}
@@ -149,7 +150,7 @@ def stored_rows(snap: Snapshot, trees: Mapping[str, str]) -> dict[str, Row]:
             row = decode(blobs.get(sha, b""), patch)
             if row is not None and row.tree == trees[patch]:
                 rows[patch] = row
-    return rows
+    return rows, len(rows) - kept_count
 
 
 def keep_rows(snap: Snapshot, rows: Mapping[str, Row]) -> None:
