@@ -123,12 +123,29 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
         known, found = _newest_shipped(snap, system, env, suite, exclude)
         if known:
             return found
+    if before is None:
+        return next((r for r in _newest(ledger, snap, (system, env, suite))
+                     if r.patch != exclude), None)
     best: BaselineRef | None = None
     for ref in _by_suite(ledger, snap).get((system, env, suite), ()):
         if ref.patch != exclude and _earlier(ref, before) and (
                 best is None or _order(ref) > _order(best)):
             best = ref
     return best
+
+
+def _newest(ledger: Ledger, snap: Snapshot, key: tuple[str, str, str]) -> list[BaselineRef]:
+    """The suite's newest shipped results, down to those of a second patch: enough to
+    answer for any one patch left out (a board asks once per patch in the environment)."""
+    table: dict[tuple[str, str, str], list[BaselineRef]] = snap.memo.setdefault("newest", {})
+    if key not in table:
+        newest: list[BaselineRef] = []
+        for ref in sorted(_by_suite(ledger, snap).get(key, ()), key=_order, reverse=True):
+            newest.append(ref)
+            if len({r.patch for r in newest}) == 2:
+                break
+        table[key] = newest
+    return table[key]
 
 
 WALK_LIMIT = 300  # promotions read newest first before the whole index is built instead

@@ -138,8 +138,11 @@ def stored_rows(snap: Snapshot, trees: Mapping[str, str]) -> tuple[dict[str, Row
     value); patches with neither are left out."""
     kept = read_cache(_cache_path(snap))
     rows: dict[str, Row] = {}
-    if isinstance(kept, dict):
-        rows = {p: r for p, r in kept.items() if isinstance(r, Row) and trees.get(p) == r.tree}
+    try:  # a damaged or foreign cache is simply not used
+        if isinstance(kept, dict):
+            rows = {p: _unpacked(r) for p, r in kept.items() if trees.get(p) == r[1]}
+    except (TypeError, ValueError, IndexError, KeyError):
+        rows = {}
     wanted = [p for p in trees if p not in rows]
     kept_count = len(rows)
     if wanted and snap.head is not None:
@@ -155,7 +158,25 @@ def stored_rows(snap: Snapshot, trees: Mapping[str, str]) -> tuple[dict[str, Row
 
 def keep_rows(snap: Snapshot, rows: Mapping[str, Row]) -> None:
     """Keep `rows` under .git for the next command (a failure only costs a rebuild)."""
-    write_cache(_cache_path(snap), dict(rows))
+    write_cache(_cache_path(snap), {p: _packed(r) for p, r in rows.items()})
+
+
+# Kept as plain tuples: unpickling 10,000 rows of dataclasses took 0.3 s, tuples ~0.05 s.
+def _packed(row: Row) -> tuple[Any, ...]:
+    gate = row.gate
+    return (row.patch, row.tree, row.system, row.summary,
+            tuple((r.patch, r.env, r.suite, r.promoted_at, r.tests_event, r.evidence.files,
+                   r.evidence.summaries, r.evidence.counts, r.height) for r in row.shipped),
+            None if gate is None else (gate.config, gate.next, gate.depends, gate.baselines,
+                                       gate.until))
+
+
+def _unpacked(packed: tuple[Any, ...]) -> Row:
+    patch, tree, system, summary, shipped, gate = packed
+    return Row(patch, tree, system, summary,
+               tuple(BaselineRef(p, e, s, at, ev, EvidenceOf(ev, f, sm, c), h)
+                     for p, e, s, at, ev, f, sm, c, h in shipped),
+               None if gate is None else NextGate(*gate))
 
 
 def _cache_path(snap: Snapshot) -> Path | None:

@@ -133,6 +133,8 @@ class CourtesyCopy:
                     elif target.is_symlink() or not _same_content(target, data):
                         warnings.append(f"{path} in the working tree differs from the "
                                         "ledger; left as it is")
+                        if previous and path in previous:
+                            written.append(path)  # staged: git shows only the person's edit
                     else:
                         written.append(path)  # there already: staged all the same
                     continue
