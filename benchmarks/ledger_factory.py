@@ -103,6 +103,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from releasegate import __version__ as RELEASEGATE_VERSION
+from releasegate.actions.board_rows import refresh_rows
 from releasegate.actions.common import identity_of
 from releasegate.actions.evidence import normalize_answers
 from releasegate.actions.setup import init_ledger
@@ -125,7 +126,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from git_pack import Acts
 
 # Bump whenever the generated ledger changes shape: cached ledgers are keyed by it.
-VERSION = "ledger-factory-8"  # 8: one commit per act, signed or not
+VERSION = "ledger-factory-9"  # 9: board rows recorded at the end
 EVENTS_PER_PATCH = 20
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 PATCH_SPACING = timedelta(hours=7)
@@ -1020,10 +1021,14 @@ def build_ledger(root: Path, patches: int, *, first: int = 1, history: str | Non
     subprocess.run(["git", "-C", str(root), *small, "-c", "checkout.workers=2", "reset", "-q",
                     "--hard"], check=True)
     measured["checkout"] = time.perf_counter() - started - measured["acts"]
+    # The acts above carry no board rows (each act of the CLI writes its patch's row):
+    # one more commit records them all, as `releasegate reindex` does.
+    written, _ = refresh_rows(Ledger(root.resolve()))[0]
+    measured["rows"] = time.perf_counter() - started - measured["acts"] - measured["checkout"]
     counted = subprocess.run(["git", "-C", str(root), *small, "rev-list", "--count",
                               "--first-parent", "HEAD"], capture_output=True, text=True,
                              check=True).stdout
-    if int(counted) != height + commits:
+    if written != patches or int(counted) != height + commits + 1:
         raise AssertionError("the ledger's height is not one commit per act")
     measured["commits"] = int(counted)
     return envs
@@ -1266,7 +1271,7 @@ def main() -> None:
     print(f"{args.directory}: {len(envs)} patches ({where}), {measured['commits']:.0f} "
           "commits, in "
           f"{time.perf_counter() - started:.1f} s (acts {measured['acts']:.1f} s, checkout "
-          f"{measured['checkout']:.1f} s)", file=sys.stderr)
+          f"{measured['checkout']:.1f} s, board rows {measured['rows']:.1f} s)", file=sys.stderr)
 
 
 if __name__ == "__main__":

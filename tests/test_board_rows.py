@@ -238,7 +238,7 @@ def test_reindex_records_the_rows_of_a_ledger_that_has_none(in_test: Cli, inputs
 
     assert result.stdout == "board rows of 2 of 2 patches recorded\n"
     assert git(in_test.root, "show", "--format=%s", "--name-status", "HEAD").split() == [
-        "board", "rows", "of", "2", "patch(es)", "recorded", "again",
+        "board", "rows", "of", "2", "patch(es)", "recorded",
         "A", f"board/{PATCH}.json", "A", f"board/{OTHER}.json"]
     assert board_of(fresh_clone(in_test.root, tmp_path, "with")) == expected
     assert must(in_test, "reindex").stdout == "all 2 board rows are current; nothing recorded\n"

@@ -129,7 +129,7 @@ class ObjectReader:
         if self._proc is None or self._proc.poll() is not None:
             try:
                 self._proc = subprocess.Popen(
-                    ["git", "-C", str(self.root), "cat-file", "--batch"],
+                    ["git", "-C", str(self.root), *_BOUNDED, "cat-file", "--batch"],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL, env={**os.environ, **self._env})
             except FileNotFoundError:
@@ -178,6 +178,12 @@ def _exactly(out: IO[bytes], size: int) -> bytes:
     if len(data) != size:
         raise OSError("an answer was cut short")
     return data
+
+
+# A reader that goes through a whole ledger's pack would otherwise keep every part of
+# it mapped (git's default allows 8 GB) and count it as its own memory.
+_BOUNDED = ("-c", "core.packedGitLimit=64m", "-c", "core.packedGitWindowSize=8m",
+            "-c", "core.deltaBaseCacheLimit=16m")
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:

@@ -44,6 +44,14 @@ class Snapshot:
         after._add_entries({path: Entry("100644", "blob", sha) for path, sha in ids.items()})
         return after
 
+    def alike(self) -> Snapshot:
+        """A snapshot of the same head sharing what is read once per head (the pipeline,
+        the listing of patches, warnings) but none of the files read: one to let go of
+        after reading part of a large ledger."""
+        shared = ("pipeline", "pipeline_key", "patch_trees", "patch_tree", "signed_config")
+        return Snapshot(self.store, self.head, self.warnings, self.replaying,
+                        memo={k: self.memo[k] for k in shared if k in self.memo})
+
     def ids_under(self, folder: str) -> dict[str, str]:
         """The blob ids of the files added by `with_write` below `folder`."""
         prefix = folder.rstrip("/") + "/"
