@@ -85,6 +85,7 @@ def verify_ledger(ledger: Ledger, *, accept_rewrite: bool = False) -> tuple[Audi
                                     lambda e: _signed_gate(pipeline, e))
     audit.findings += found
     audit.findings += _promotion_findings(ledger, snap, events, added, audit)
+    audit.findings += _height_findings(ledger, head, events, added)
     audit.config_changes = [ConfigChange(c.sha, c.author, c.email, c.date, c.subject)
                             for c in commits if any(p == CONFIG_FILE for _, p in c.changes)]
     if pipeline.rules.signed_config:
@@ -225,6 +226,41 @@ def _signature_findings(snap: Snapshot, pipeline: Pipeline, signed: list[Event],
         elif not verdict.ok:
             findings.append(Finding(ERROR, f"signature does not count: {verdict.reason}",
                                     event.patch, event.path))
+    return findings
+
+
+def _height_findings(ledger: Ledger, head: str, events: Mapping[str, Event],
+                     added: Mapping[str, Commit]) -> list[Finding]:
+    """Each commit's `Ledger-Height:` line, and each promotion's recorded height, against
+    the commit's number on the branch: baselines are ordered by those heights."""
+    from releasegate.ledger.height import TRAILER, said_height
+
+    if ledger.store.shallow_commits():
+        return [Finding(NOTE, "a shallow clone: commit numbers were not checked", None, None)]
+    out = ledger.store.run("log", "--first-parent", "--reverse", "--format=%H%x00%B%x01", head)
+    numbers: dict[str, int] = {}
+    findings = []
+    for record in out.decode("utf-8", "replace").split("\x01"):
+        sha, _, message = record.lstrip("\n").partition("\x00")
+        if not sha:
+            continue
+        numbers[sha] = number = len(numbers) + 1
+        said = said_height(message)
+        if said is not None and said != number:
+            findings.append(Finding(ERROR, f"commit {sha[:12]} says '{TRAILER}: {said}' but "
+                                    f"is commit {number} of the branch: a wrong height "
+                                    "puts the promotions after it out of order for "
+                                    "baselines", None, None))
+    for path, event in sorted(events.items()):
+        commit = added.get(path)
+        recorded = event.data.get("ledger_height") if event.type == "promoted" else None
+        if recorded and commit is not None and numbers.get(commit.sha) not in (None,
+                                                                               int(recorded)):
+            findings.append(Finding(NOTE, f"the promotion records ledger height {recorded} but "
+                                    f"its commit is number {numbers[commit.sha]} (recorded "
+                                    "in a shallow clone before heights were kept in "
+                                    "commits?): baselines order it by the recorded one",
+                                    event.patch, path))
     return findings
 
 

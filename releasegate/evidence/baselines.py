@@ -119,7 +119,7 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
         # the ledger's index held then, without indexing every past head again.
         snap, before = snap.replaying
     if before is None and "shipped" not in snap.memo and not snap.memo.get("whole_ledger") \
-            and not _index_cached(ledger):
+            and not _index_cached(ledger) and not snap.store.shallow_commits():
         known, found = _newest_shipped(snap, system, env, suite, exclude)
         if known:
             return found
@@ -163,7 +163,8 @@ def _newest_shipped(snap: Snapshot, system: str, env: str, suite: str,
     `system` out of `env` counted `suite`: a single-patch command reads a few events
     instead of indexing every patch. Every candidate is read from its event files,
     never taken from commit messages. (False, None): not known after WALK_LIMIT
-    promotions."""
+    promotions. Never in a shallow clone: there the oldest commit it has shows every
+    file as added, in the order of their paths, not of their promotions."""
     if snap.head is None:
         return True, None
     seen = 0

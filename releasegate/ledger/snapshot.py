@@ -137,9 +137,9 @@ class Snapshot:
 
     def height(self) -> int:
         """How many commits the branch has: the ledger's own order of writes."""
-        if self.head is None:
-            return 0
-        return int(self.store.run("rev-list", "--count", "--first-parent", self.head))
+        from releasegate.ledger.height import known_height
+
+        return 0 if self.head is None else known_height(self.store, self.head)
 
     def patch_trees(self) -> dict[str, str]:
         """Each patch's folder and the id of its tree, listed once per snapshot."""

@@ -270,6 +270,13 @@ class GitStore:
         names = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
         return sorted({p.split("/")[1] for p in names if p.count("/") >= 2})
 
+    def shallow_commits(self) -> set[str]:
+        """The commits where this clone's history is cut short (none unless shallow)."""
+        try:
+            return set((self.root / ".git" / "shallow").read_text().split())
+        except OSError:
+            return set()
+
     def is_unborn_checkout(self) -> bool:
         return not (self.root / ".git" / "index").exists()
 

@@ -24,6 +24,7 @@ from releasegate.core.errors import (
     UsageError,
 )
 from releasegate.ledger.courtesy import CourtesyCopy
+from releasegate.ledger.height import height_of, with_height
 from releasegate.ledger.history import LOCAL, REMOTE, History
 from releasegate.ledger.lock import CloneLock
 from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE
@@ -312,7 +313,10 @@ class Ledger:
         self._write_blobs(write, blobs)
         reached("stored")
         tree = self.store.build_tree(parent, blobs)
-        commit = self.store.commit(tree, parent, write.message, write.author or author)
+        height = height_of(self.store, parent) if parent else 0
+        commit = self.store.commit(tree, parent, with_height(write.message, None if height
+                                                             is None else height + 1),
+                                   write.author or author)
         reached("committed")
         reason = f"releasegate: {write.message.splitlines()[0]}"
         marker = self.courtesy.expect(commit, list(write.files))
