@@ -119,6 +119,7 @@ from releasegate.demo import junit as junit_report
 from releasegate.evidence.artifacts import digest_of
 from releasegate.evidence.junit import merge_runs, run_from_json, summary_json
 from releasegate.ledger.events import PATCHES, event_path, parse_event, render_event
+from releasegate.ledger.height import known_height, with_height
 from releasegate.ledger.pipeline import CONFIG_FILE, load_pipeline
 from releasegate.ledger.transaction import Ledger, Write
 
@@ -126,7 +127,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from git_pack import Acts
 
 # Bump whenever the generated ledger changes shape: cached ledgers are keyed by it.
-VERSION = "ledger-factory-9"  # 9: board rows recorded at the end
+VERSION = "ledger-factory-10"  # 10: board rows recorded at the end, heights in commits
 EVENTS_PER_PATCH = 20
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 PATCH_SPACING = timedelta(hours=7)
@@ -1116,6 +1117,7 @@ def _commit_acts(ledger: Ledger, head: str, numbers: range, history: str | None,
         sources.append(source)
         builders.append(builder)
     acts = Acts(ledger.root, ledger.ref, head)
+    height = known_height(ledger.store, head)  # each commit says its number, as the CLI's do
     envs: dict[str, str] = {}
     stored = made = 0
     try:
@@ -1129,7 +1131,8 @@ def _commit_acts(ledger: Ledger, head: str, numbers: range, history: str | None,
                     raise AssertionError(f"{pid}: a signature was not made by the process "
                                          "that sent it")
                 stored += len(signatures)
-                acts.act(files, who, message)
+                acts.act(files, who, with_height(message.decode("utf-8"),
+                                                 height + acts.commits + 1).encode("utf-8"))
             envs[pid] = env
         made = sum(_receive(source) for source in sources)
     except BaseException:
