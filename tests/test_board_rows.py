@@ -13,6 +13,7 @@ import pytest
 from releasegate.actions.board_rows import board_rows
 from releasegate.core import clock
 from releasegate.core.board import board_doc
+from releasegate.ledger.board_store import path_of
 from releasegate.ledger.pipeline import load_pipeline
 from releasegate.ledger.transaction import Ledger
 from tests.helpers import (
@@ -55,13 +56,13 @@ def board_of(rg: Cli) -> dict[str, Any]:
 
 
 def row_of(root: Path, patch: str = PATCH) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(git(root, "show", f"HEAD:board/{patch}.json"))
+    doc: dict[str, Any] = json.loads(git(root, "show", f"HEAD:{path_of(patch)}"))
     return doc
 
 
 def commit_row(root: Path, patch: str, data: bytes) -> None:
     """Replace a patch's row with plain git, as someone with push access could."""
-    (root / "board" / f"{patch}.json").write_bytes(data)
+    (root / path_of(patch)).write_bytes(data)
     git(root, "commit", "-qam", "edit a board row")
 
 
@@ -73,7 +74,7 @@ def test_every_act_records_its_patch_row_in_its_own_commit(in_test: Cli) -> None
     for subject, *paths in acts:
         changed = git(root, "log", "-1", "--format=", "--name-only",
                       f":/{subject}").split()
-        assert f"board/{PATCH}.json" in changed, subject
+        assert path_of(PATCH) in changed, subject
     assert row_of(root)["summary"]["env"] == "test"
     # What the acts wrote is what the events give: nothing to record again.
     result = must(in_test, "reindex")
@@ -173,7 +174,7 @@ def test_a_row_edited_with_git_is_an_error_for_verify_and_reindex_records_it_aga
     result = in_test("verify")
 
     assert result.exit_code == 1
-    assert (f"ERROR board/{PATCH}.json: the board row disagrees with the patch's events"
+    assert (f"ERROR {path_of(PATCH)}: the board row disagrees with the patch's events"
             in result.stdout)
     assert fingerprint(root) == before  # verify records nothing
     assert must(in_test, "reindex").stdout == "board rows of 1 of 1 patches recorded\n"
@@ -196,7 +197,7 @@ def test_a_malformed_row_is_ignored_and_the_patch_shown_from_its_events(
     assert board_of(in_test) == expected
     result = in_test("verify")
     assert result.exit_code == 0, result.output
-    assert f"NOTE board/{PATCH}.json: not a board row" in result.stdout
+    assert f"NOTE {path_of(PATCH)}: not a board row" in result.stdout
 
 
 def test_control_characters_in_an_edited_row_never_reach_the_terminal(in_test: Cli) -> None:
@@ -214,16 +215,16 @@ def test_control_characters_in_an_edited_row_never_reach_the_terminal(in_test: C
 
 
 def test_a_row_a_person_edited_in_the_working_tree_is_left_as_it_is(in_test: Cli) -> None:
-    mine = in_test.root / "board" / f"{PATCH}.json"
+    mine = in_test.root / path_of(PATCH)
     mine.write_text("my notes\n", encoding="utf-8")
 
     result = must(in_test, "signoff", PATCH, "--env", "prod", "--role", "business",
                   person="dave")
 
-    assert f"board/{PATCH}.json in the working tree differs from the ledger" in result.stderr
+    assert f"{path_of(PATCH)} in the working tree differs from the ledger" in result.stderr
     assert mine.read_text(encoding="utf-8") == "my notes\n"
     assert row_of(in_test.root)["summary"]["env"] == "test"  # the committed row moved on
-    assert git(in_test.root, "status", "--porcelain") == f" M board/{PATCH}.json\n"
+    assert git(in_test.root, "status", "--porcelain") == f" M {path_of(PATCH)}\n"
 
 
 def test_reindex_records_the_rows_of_a_ledger_that_has_none(in_test: Cli, inputs: Path,
@@ -237,9 +238,10 @@ def test_reindex_records_the_rows_of_a_ledger_that_has_none(in_test: Cli, inputs
     result = must(in_test, "reindex")
 
     assert result.stdout == "board rows of 2 of 2 patches recorded\n"
-    assert git(in_test.root, "show", "--format=%s", "--name-status", "HEAD").split() == [
-        "board", "rows", "of", "2", "patch(es)", "recorded",
-        "A", f"board/{PATCH}.json", "A", f"board/{OTHER}.json"]
+    shown = git(in_test.root, "show", "--format=%s", "--name-status", "HEAD").splitlines()
+    assert shown[0] == "board rows of 2 patch(es) recorded"
+    assert sorted(line for line in shown[1:] if line) == sorted(
+        [f"A\t{path_of(PATCH)}", f"A\t{path_of(OTHER)}"])
     assert board_of(fresh_clone(in_test.root, tmp_path, "with")) == expected
     assert must(in_test, "reindex").stdout == "all 2 board rows are current; nothing recorded\n"
     assert git(in_test.root, "status", "--porcelain") == ""

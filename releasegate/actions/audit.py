@@ -103,16 +103,17 @@ def _row_findings(ledger: Ledger, snap: Snapshot, pipeline: Pipeline) -> list[Fi
     folder is what `status` shows, so one that disagrees with the events is an error."""
     from releasegate.actions.board_rows import config_key, holds, next_gate, summary_row
     from releasegate.core import clock
-    from releasegate.ledger.board_store import BOARD, decode
+    from releasegate.ledger.board_store import decode, listed_rows, path_of
 
     trees, folded = snap.patch_trees(), snap.memo.get("states", {})
-    listing = snap.store.list_tree(snap.head or "", [BOARD + "/"], recursive=False)
+    listing = listed_rows(snap)
     blobs = snap.store.read_blobs(e.sha for e in listing.values())
     config, now = config_key(snap, pipeline), clock.now()
     findings = []
     for path, entry in sorted(listing.items()):
-        pid = path[len(BOARD) + 1:].removesuffix(".json")
-        row = decode(blobs.get(entry.sha, b""), pid) if pid in trees else None
+        pid = path.rsplit("/", 1)[-1].removesuffix(".json")
+        row = decode(blobs.get(entry.sha, b""), pid) \
+            if pid in trees and path == path_of(pid) else None
         if row is None:
             findings.append(Finding(NOTE, "not a board row of a patch the ledger holds; "
                                     "status ignores it", pid if pid in trees else None, path))

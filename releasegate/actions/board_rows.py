@@ -187,13 +187,12 @@ def refresh_rows(ledger: Ledger) -> tuple[tuple[int, int], list[str]]:
     """Record the board row of every patch whose stored row is missing or no longer
     holds, in one commit (after an upgrade, or for a ledger older than rows): fresh
     clones then read rows instead of folding every patch. (rows written, patches)."""
-    from releasegate.ledger.board_store import BOARD
+    from releasegate.ledger.board_store import listed_rows
     from releasegate.ledger.transaction import unchanged
 
     def operation(snap: Snapshot) -> Write[tuple[int, int]]:
         rows = board_rows(ledger, snap, verdicts=True, anew=True)
-        listing = snap.store.list_tree(snap.head, [BOARD + "/"], recursive=False) \
-            if snap.head is not None else {}
+        listing = listed_rows(snap)
         stored = snap.store.read_blobs(e.sha for e in listing.values())
         files: dict[str, bytes | Path] = {}
         for row in rows:

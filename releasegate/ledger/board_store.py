@@ -4,7 +4,7 @@ A row says what `status` and `patch list` show of one patch (its summary, what i
 promotions shipped, the verdict of its next gate and what that verdict rested on). It
 is derived: a row counts only for the version of the patch's folder whose tree id it
 names, gates never read one, and `verify` recomputes each. Rows travel with the
-ledger as `board/<ID>.json`, written by every act in the same commit as its events,
+ledger as `board/<xx>/<ID>.json`, written by every act in the same commit as its events,
 so a fresh clone reads 10,000 small files instead of folding 200,000 events; a copy
 of the rows lives in `.git/releasegate/board.pickle` for the next command.
 
@@ -14,6 +14,7 @@ from its events instead), never an error.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 
 from releasegate.core.regression import BaselineRef, EvidenceOf
 from releasegate.ledger.cache import read_cache, write_cache
+from releasegate.ledger.objects import Entry
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.store import REPLACED
 
@@ -53,7 +55,17 @@ class Row:
 
 
 def path_of(patch: str) -> str:
-    return f"{BOARD}/{patch}.json"
+    """Where a patch's row lives: in one of 256 folders, so that a write rewrites a
+    folder of some 40 rows, not one of every patch's (10,000 entries to read, sort and
+    hash again at every act)."""
+    return f"{BOARD}/{hashlib.sha1(patch.encode()).hexdigest()[:2]}/{patch}.json"
+
+
+def listed_rows(snap: Snapshot) -> dict[str, Entry]:
+    """Every file under board/, by path (one listing)."""
+    if snap.head is None:
+        return {}
+    return snap.store.list_tree(snap.head, [BOARD + "/"], recursive=True)
 
 
 def encode(row: Row) -> bytes:
@@ -146,7 +158,7 @@ def stored_rows(snap: Snapshot, trees: Mapping[str, str]) -> tuple[dict[str, Row
     wanted = [p for p in trees if p not in rows]
     kept_count = len(rows)
     if wanted and snap.head is not None:
-        listing = snap.store.list_tree(snap.head, [BOARD + "/"], recursive=False)
+        listing = listed_rows(snap)
         ids = {p: e.sha for p in wanted if (e := listing.get(path_of(p))) is not None}
         blobs = snap.store.read_blobs(ids.values())
         for patch, sha in ids.items():

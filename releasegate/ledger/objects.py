@@ -12,6 +12,7 @@ long-lived process may hold a stale view of them.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import weakref
@@ -148,16 +149,24 @@ class ObjectReader:
 
 def parse_tree(data: bytes, id_bytes: int) -> dict[str, Entry]:
     """A tree object's entries by name: `<mode> <name>\\0<id>` one after another."""
-    entries, pos = {}, 0
-    while pos < len(data):
-        space = data.index(b" ", pos)
-        nul = data.index(b"\0", space)
-        mode = data[pos:space].decode().zfill(6)
-        sha = data[nul + 1:nul + 1 + id_bytes].hex()
-        kind = "tree" if mode == "040000" else "commit" if mode == "160000" else "blob"
-        entries[data[space + 1:nul].decode("utf-8", "surrogateescape")] = Entry(mode, kind, sha)
-        pos = nul + 1 + id_bytes
+    entries, pos, end = {}, 0, len(data)
+    pattern = _ENTRY[id_bytes]
+    while pos < end:  # matched one entry after the other, each where the last ended
+        found = pattern.match(data, pos)
+        if found is None:
+            raise ValueError("not a tree object")
+        mode, name, raw = found.groups()
+        kind = _KINDS.get(mode, "blob")
+        entries[name.decode("utf-8", "surrogateescape")] = Entry(
+            _MODES.get(mode) or mode.decode().zfill(6), kind, raw.hex())
+        pos = found.end()
     return entries
+
+
+_ENTRY = {size: re.compile(rb"([0-7]+) ([^\0]*)\0(.{%d})" % size, re.DOTALL) for size in (20, 32)}
+_KINDS = {b"40000": "tree", b"160000": "commit"}
+_MODES = {b"100644": "100644", b"40000": "040000", b"100755": "100755", b"120000": "120000",
+          b"160000": "160000"}
 
 
 def _chunks(names: Sequence[str]) -> list[Sequence[str]]:

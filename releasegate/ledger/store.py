@@ -401,16 +401,14 @@ class GitStore:
         return self._build(listing, folder, relative, [])
 
     def _list_folders(self, commit: str, folders: set[str]) -> dict[str, dict[str, Entry]]:
-        # One ls-tree for every folder on the changed paths: "." is the root, a
-        # trailing slash lists a folder's entries. A folder that is itself listed
-        # shows its entries in place of its own; it is rebuilt anyway.
-        specs = sorted("." if f == "" else f + "/" for f in folders)
-        found: dict[str, dict[str, Entry]] = {f: {} for f in folders}
-        for path, entry in self.list_tree(commit, specs, recursive=False).items():
-            parent, _, name = path.rpartition("/")
-            if parent in found:
-                found[parent][name] = entry
-        return found
+        # Each folder on the changed paths, read as a tree through the one reader (a
+        # folder not there yet is empty); entries by name, as the rebuild needs them.
+        names = sorted(folders)
+        found = self.objects.read([f"{commit}:{f}" if f else f"{commit}^{{tree}}"
+                                   for f in names])
+        return {f: parse_tree(got.data, len(got.sha) // 2)
+                if got is not None and got.type == "tree" else {}
+                for f, got in zip(names, found, strict=True)}
 
     def _build(self, listing: Mapping[str, Mapping[str, Entry]], folder: str,
                changes: Mapping[str, str], trees: list[tuple[str, bytes]]) -> str:

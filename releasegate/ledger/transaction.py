@@ -23,6 +23,7 @@ from releasegate.core.errors import (
     ReleasegateError,
     UsageError,
 )
+from releasegate.ledger.board_store import path_of
 from releasegate.ledger.courtesy import CourtesyCopy
 from releasegate.ledger.height import height_of, with_height
 from releasegate.ledger.history import LOCAL, REMOTE, History
@@ -340,8 +341,10 @@ class Ledger:
                     raise
                 reached("pushed")
             replaced = [p for p in write.files if p.startswith(REPLACED)]
-            previous = {p: e.sha for p, e in self.store.list_tree(parent, replaced).items()} \
-                if replaced and parent else {}
+            found = self.store.objects.read([f"{parent}:{p}" for p in replaced]) \
+                if replaced and parent else []
+            previous = {p: got.sha for p, got in zip(replaced, found, strict=False)
+                        if got is not None and got.type == "blob"}
             warnings = self.courtesy.write(write.files, blobs, previous)
             reached("copied")
         finally:
@@ -486,8 +489,7 @@ def rests_on(write: Write[Any]) -> tuple[str, ...] | None:
     if len(folders) != 1:
         return None
     patch = folders.pop()
-    if any(not p.startswith(f"patches/{patch}/") and p != f"{REPLACED}{patch}.json"
-           for p in write.files):
+    if any(not p.startswith(f"patches/{patch}/") and p != path_of(patch) for p in write.files):
         return None
     return f"patches/{patch}/", CONFIG_FILE, CHECKLISTS
 
