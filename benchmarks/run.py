@@ -65,8 +65,9 @@ try:
 except subprocess.TimeoutExpired:
     rc, err = None, "stopped at the time limit"
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": seconds, "maxrss_kb": peak, "rc": rc, "stderr": err}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": seconds, "maxrss_kb": usage.ru_maxrss, "rc": rc, "stderr": err,
+                  "cpu": usage.ru_utime + usage.ru_stime}))
 """
 
 BARE_EXPAT = ("import sys\nfrom xml.parsers import expat\n"
@@ -81,6 +82,8 @@ class Run:
     seconds: float
     maxrss_kb: int
     rc: int | None  # None: stopped at the time limit
+    # user + system seconds of the command and the processes it waited for (git)
+    cpu_seconds: float = field(default=0.0, kw_only=True)
 
 
 class BenchError(RuntimeError):
@@ -106,7 +109,7 @@ RG = releasegate_cmd()
 
 def measure(cmd: Sequence[str], *, ok: Sequence[int] = (0,), cwd: Path | None = None,
             timeout: float | None = None) -> Run:
-    """Run `cmd` once in a fresh wrapper process: its wall time and peak memory.
+    """Run `cmd` once in a fresh wrapper process: its wall time, peak memory and CPU time.
 
     With `timeout`, a run still going after that many seconds is stopped and reported
     with rc None, so one pathological command cannot stretch the suite without end."""
@@ -116,11 +119,11 @@ def measure(cmd: Sequence[str], *, ok: Sequence[int] = (0,), cwd: Path | None = 
                          text=True, check=True)
     data = json.loads(out.stdout)
     if data["rc"] is None and timeout is not None:
-        return Run(data["seconds"], data["maxrss_kb"], None)
+        return Run(data["seconds"], data["maxrss_kb"], None, cpu_seconds=data["cpu"])
     if data["rc"] not in ok:
         raise BenchError(f"{' '.join(spec['cmd'])} exited {data['rc']} (expected "
                          f"{' or '.join(map(str, ok))}):\n{data['stderr']}")
-    return Run(data["seconds"], data["maxrss_kb"], data["rc"])
+    return Run(data["seconds"], data["maxrss_kb"], data["rc"], cpu_seconds=data["cpu"])
 
 
 def side_by_side(contenders: dict[str, Callable[[int], Run]], reps: int) -> dict[str, list[Run]]:
