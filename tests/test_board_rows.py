@@ -33,6 +33,7 @@ from tests.helpers import (
 )
 
 OTHER = "CBS-2026-0043"
+SYSTEM = "core-banking"  # the system write_manifest gives
 
 
 def from_events(root: Path) -> dict[str, Any]:
@@ -56,13 +57,13 @@ def board_of(rg: Cli) -> dict[str, Any]:
 
 
 def row_of(root: Path, patch: str = PATCH) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(git(root, "show", f"HEAD:{path_of(patch)}"))
+    doc: dict[str, Any] = json.loads(git(root, "show", f"HEAD:{path_of(patch, SYSTEM)}"))
     return doc
 
 
 def commit_row(root: Path, patch: str, data: bytes) -> None:
     """Replace a patch's row with plain git, as someone with push access could."""
-    (root / path_of(patch)).write_bytes(data)
+    (root / path_of(patch, SYSTEM)).write_bytes(data)
     git(root, "commit", "-qam", "edit a board row")
 
 
@@ -74,7 +75,7 @@ def test_every_act_records_its_patch_row_in_its_own_commit(in_test: Cli) -> None
     for subject, *paths in acts:
         changed = git(root, "log", "-1", "--format=", "--name-only",
                       f":/{subject}").split()
-        assert path_of(PATCH) in changed, subject
+        assert path_of(PATCH, SYSTEM) in changed, subject
     assert row_of(root)["summary"]["env"] == "test"
     # What the acts wrote is what the events give: nothing to record again.
     result = must(in_test, "reindex")
@@ -174,7 +175,7 @@ def test_a_row_edited_with_git_is_an_error_for_verify_and_reindex_records_it_aga
     result = in_test("verify")
 
     assert result.exit_code == 1
-    assert (f"ERROR {path_of(PATCH)}: the board row disagrees with the patch's events"
+    assert (f"ERROR {path_of(PATCH, SYSTEM)}: the board row disagrees with the patch's events"
             in result.stdout)
     assert fingerprint(root) == before  # verify records nothing
     assert must(in_test, "reindex").stdout == "board rows of 1 of 1 patches recorded\n"
@@ -197,7 +198,7 @@ def test_a_malformed_row_is_ignored_and_the_patch_shown_from_its_events(
     assert board_of(in_test) == expected
     result = in_test("verify")
     assert result.exit_code == 0, result.output
-    assert f"NOTE {path_of(PATCH)}: not a board row" in result.stdout
+    assert f"NOTE {path_of(PATCH, SYSTEM)}: not a board row" in result.stdout
 
 
 def test_control_characters_in_an_edited_row_never_reach_the_terminal(in_test: Cli) -> None:
@@ -215,16 +216,16 @@ def test_control_characters_in_an_edited_row_never_reach_the_terminal(in_test: C
 
 
 def test_a_row_a_person_edited_in_the_working_tree_is_left_as_it_is(in_test: Cli) -> None:
-    mine = in_test.root / path_of(PATCH)
+    mine = in_test.root / path_of(PATCH, SYSTEM)
     mine.write_text("my notes\n", encoding="utf-8")
 
     result = must(in_test, "signoff", PATCH, "--env", "prod", "--role", "business",
                   person="dave")
 
-    assert f"{path_of(PATCH)} in the working tree differs from the ledger" in result.stderr
+    assert f"{path_of(PATCH, SYSTEM)} in the working tree differs from the ledger" in result.stderr
     assert mine.read_text(encoding="utf-8") == "my notes\n"
     assert row_of(in_test.root)["summary"]["env"] == "test"  # the committed row moved on
-    assert git(in_test.root, "status", "--porcelain") == f" M {path_of(PATCH)}\n"
+    assert git(in_test.root, "status", "--porcelain") == f" M {path_of(PATCH, SYSTEM)}\n"
 
 
 def test_reindex_records_the_rows_of_a_ledger_that_has_none(in_test: Cli, inputs: Path,
@@ -241,7 +242,7 @@ def test_reindex_records_the_rows_of_a_ledger_that_has_none(in_test: Cli, inputs
     shown = git(in_test.root, "show", "--format=%s", "--name-status", "HEAD").splitlines()
     assert shown[0] == "board rows of 2 patch(es) recorded"
     assert sorted(line for line in shown[1:] if line) == sorted(
-        [f"A\t{path_of(PATCH)}", f"A\t{path_of(OTHER)}"])
+        [f"A\t{path_of(PATCH, SYSTEM)}", f"A\t{path_of(OTHER, SYSTEM)}"])
     assert board_of(fresh_clone(in_test.root, tmp_path, "with")) == expected
     assert must(in_test, "reindex").stdout == "all 2 board rows are current; nothing recorded\n"
     assert git(in_test.root, "status", "--porcelain") == ""

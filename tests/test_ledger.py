@@ -176,10 +176,10 @@ def test_a_write_rebuilds_as_many_trees_on_a_big_ledger_as_on_a_small_one(
         submit_patch(ledger, "alice", write_manifest(folder, patch, content=patch.encode()))
     assert len(git(big, "ls-tree", "--name-only", "HEAD", "patches/").split()) == 30
 
-    # patches/<ID>/events/<file> and board/<xx>/<ID>.json: the events, patch, patches,
-    # row folder, board and root trees, no more.
-    assert trees_built_by_a_write(ledger_root) == 6
-    assert trees_built_by_a_write(big) == 6
+    # patches/<ID>/events/<file> and board/<system>/<xx>/<ID>.json: the events, patch,
+    # patches, row folder, system, board and root trees, no more.
+    assert trees_built_by_a_write(ledger_root) == 7
+    assert trees_built_by_a_write(big) == 7
 
 
 def test_discovery_prefers_the_option_then_the_variable_then_the_folder(tmp_path: Path) -> None:

@@ -112,8 +112,8 @@ def _row_findings(ledger: Ledger, snap: Snapshot, pipeline: Pipeline) -> list[Fi
     findings = []
     for path, entry in sorted(listing.items()):
         pid = path.rsplit("/", 1)[-1].removesuffix(".json")
-        row = decode(blobs.get(entry.sha, b""), pid) \
-            if pid in trees and path == path_of(pid) else None
+        row = decode(blobs.get(entry.sha, b""), pid) if pid in trees else None
+        row = row if row is not None and path == path_of(pid, row.system) else None
         if row is None:
             findings.append(Finding(NOTE, "not a board row of a patch the ledger holds; "
                                     "status ignores it", pid if pid in trees else None, path))

@@ -163,7 +163,8 @@ def with_rows(ledger: Ledger, operation: Callable[[Snapshot], Write[T]]) -> Call
         if not patches:
             return write
         after = snap.with_write(write.files)
-        rows = {path_of(p): encode(row_after(ledger, after, p)) for p in patches}
+        rows = {path_of(row.patch, row.system): encode(row)
+                for row in (row_after(ledger, after, p) for p in patches)}
         return replace(write, files={**write.files, **rows})
     return work
 
@@ -196,9 +197,10 @@ def refresh_rows(ledger: Ledger) -> tuple[tuple[int, int], list[str]]:
         stored = snap.store.read_blobs(e.sha for e in listing.values())
         files: dict[str, bytes | Path] = {}
         for row in rows:
-            data, entry = encode(row), listing.get(path_of(row.patch))
+            path = path_of(row.patch, row.system)
+            data, entry = encode(row), listing.get(path)
             if entry is None or stored.get(entry.sha) != data:
-                files[path_of(row.patch)] = data
+                files[path] = data
         if not files:
             return unchanged((0, len(rows)))
         return Write(files, f"board rows of {len(files)} patch(es) recorded",

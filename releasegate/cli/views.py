@@ -29,8 +29,9 @@ def status(obj: Context, fmt: str) -> int:
 def reindex(obj: Context) -> int:
     """Record again every board row that is missing or out of date, in one commit.
 
-    Board rows (board/<xx>/<ID>.json) are what status and patch list read in a fresh clone
-    instead of folding every patch's events; each act writes its own patch's row.
+    Board rows (board/<system>/<xx>/<ID>.json) are what status and patch list read
+    in a fresh clone instead of folding every patch's events; each act writes its own
+    patch's row.
     Run this once after upgrading releasegate, or on a ledger older than rows. Gates
     never read rows."""
     from releasegate.actions.board_rows import refresh_rows

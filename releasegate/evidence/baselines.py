@@ -118,11 +118,6 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
         # A replayed promotion: the present index, cut at that promotion, holds what
         # the ledger's index held then, without indexing every past head again.
         snap, before = snap.replaying
-    if before is None and "shipped" not in snap.memo and not snap.memo.get("whole_ledger") \
-            and not _index_cached(ledger) and not snap.store.shallow_commits():
-        known, found = _newest_shipped(snap, system, env, suite, exclude)
-        if known:
-            return found
     if before is None:
         return next((r for r in _newest(ledger, snap, (system, env, suite))
                      if r.patch != exclude), None)
@@ -139,8 +134,11 @@ def _newest(ledger: Ledger, snap: Snapshot, key: tuple[str, str, str]) -> list[B
     answer for any one patch left out (a board asks once per patch in the environment)."""
     table: dict[tuple[str, str, str], list[BaselineRef]] = snap.memo.setdefault("newest", {})
     if key not in table:
+        whole = "shipped" in snap.memo or snap.memo.get("whole_ledger") \
+            or _index_cached(ledger)
+        found = (_by_suite(ledger, snap) if whole else _of_system(snap, key[0])).get(key, ())
         newest: list[BaselineRef] = []
-        for ref in sorted(_by_suite(ledger, snap).get(key, ()), key=_order, reverse=True):
+        for ref in sorted(found, key=_order, reverse=True):
             newest.append(ref)
             if len({r.patch for r in newest}) == 2:
                 break
@@ -148,55 +146,38 @@ def _newest(ledger: Ledger, snap: Snapshot, key: tuple[str, str, str]) -> list[B
     return table[key]
 
 
-WALK_LIMIT = 300  # promotions read newest first before the whole index is built instead
-
-
 def _index_cached(ledger: Ledger) -> bool:
     path = _cache_path(ledger.root)
     return path is not None and path.exists()
 
 
-def _newest_shipped(snap: Snapshot, system: str, env: str, suite: str,
-                    exclude: str) -> tuple[bool, BaselineRef | None]:
-    """In a clone without the baseline index (a fresh CI clone), the baseline found by
-    reading promotions newest first, from git's history, until one of another patch of
-    `system` out of `env` counted `suite`: a single-patch command reads a few events
-    instead of indexing every patch. Every candidate is read from its event files,
-    never taken from commit messages. (False, None): not known after WALK_LIMIT
-    promotions. Never in a shallow clone: there the oldest commit it has shows every
-    file as added, in the order of their paths, not of their promotions."""
-    if snap.head is None:
-        return True, None
-    seen = 0
-    systems: dict[str, object] = snap.memo.setdefault("systems", {})  # patch -> its system
-    for path in snap.store.added_newest_first(snap.head, f"{PATCHES}/*/events/*-promoted.yaml"):
-        seen += 1
-        if seen > WALK_LIMIT:
-            return False, None
-        patch = path.split("/")[1]
-        if patch == exclude or path.count("/") != 3:
-            continue
-        if patch not in systems:
-            first = f"{PATCHES}/{patch}/events/0001-submitted.yaml"
-            raw = snap.read_many([first]).get(first)
-            systems[patch] = None if raw is None else parse_event(
-                first, raw, None, chained=False).data.get("system")
-        if systems[patch] != system:
-            continue
-        raw_event = snap.read_many([path]).get(path)
-        if raw_event is None:
-            continue
-        promoted = parse_event(path, raw_event, None, chained=False)
-        if promoted.type != "promoted" or promoted.data.get("from") != env:
-            continue
-        counted = [str(p) for p in promoted.data.get("evidence") or ()]
-        evidence = snap.read_many(counted)
-        events = {path: promoted, **{p: parse_event(p, data, None, chained=False)
-                                     for p, data in evidence.items()}}
-        for ref in _shipped(patch, events):
-            if ref.env == env and ref.suite == suite:
-                return True, ref
-    return True, None
+def _of_system(snap: Snapshot, system: str) -> dict[tuple[str, str, str], list[BaselineRef]]:
+    """In a clone without the baseline index (a fresh CI clone), what the patches of
+    one system shipped, by (system, environment, suite), from their board rows (which
+    live under their system's folder): a single-patch command reads one system's rows
+    instead of indexing every patch. Patches without a row that counts (recorded
+    before rows, or changed with plain git) are indexed from their events."""
+    from releasegate.ledger.board_store import row_paths, system_of_path
+
+    table: dict[str, dict[tuple[str, str, str], list[BaselineRef]]] = \
+        snap.memo.setdefault("shipped_of", {})
+    if system not in table:
+        trees, paths = snap.patch_trees(), row_paths(snap)
+        mine = {p: t for p, t in trees.items()
+                if p in paths and system_of_path(paths[p]) == system.lower()}
+        rows, _ = stored_rows(snap, mine)
+        entries = {p: (r.tree, r.system, r.shipped) for p, r in rows.items()}
+        folded = snap.memo.get("states", {})
+        rest = [p for p in trees if p not in entries and (p in mine or p not in paths)]
+        entries.update((p, index_entry(p, trees[p], {e.path: e for e in folded[p].events}))
+                       for p in rest if p in folded)
+        entries.update(_index_patches(snap, [p for p in rest if p not in entries], trees))
+        found: dict[tuple[str, str, str], list[BaselineRef]] = {}
+        for _, of, shipped in entries.values():
+            for ref in shipped if of == system else ():
+                found.setdefault((of, ref.env, ref.suite), []).append(ref)
+        table[system] = found
+    return table[system]
 
 
 def _by_suite(ledger: Ledger, snap: Snapshot) -> dict[tuple[str, str, str],
@@ -280,6 +261,8 @@ def _cache_path(root: Path) -> Path | None:
 
 
 def _index_patches(snap: Snapshot, patches: list[str], trees: dict[str, str]) -> Index:
+    if not patches:  # (an empty listing would list the whole ledger)
+        return {}
     listing = snap.store.list_tree(snap.head or "", [f"{PATCHES}/{p}/events" for p in patches])
     wanted = [p for p in listing if p.endswith(("-promoted.yaml", "-tests.yaml",
                                                 "0001-submitted.yaml"))]

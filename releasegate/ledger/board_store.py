@@ -4,9 +4,10 @@ A row says what `status` and `patch list` show of one patch (its summary, what i
 promotions shipped, the verdict of its next gate and what that verdict rested on). It
 is derived: a row counts only for the version of the patch's folder whose tree id it
 names, gates never read one, and `verify` recomputes each. Rows travel with the
-ledger as `board/<xx>/<ID>.json`, written by every act in the same commit as its events,
-so a fresh clone reads 10,000 small files instead of folding 200,000 events; a copy
-of the rows lives in `.git/releasegate/board.pickle` for the next command.
+ledger as `board/<system>/<xx>/<ID>.json`, written by every act in the same commit
+as its events, so a fresh clone reads 10,000 small files instead of folding 200,000
+events; a copy of the rows lives in `.git/releasegate/board.pickle` for the next
+command.
 
 A row from git is untrusted input: anything malformed is ignored (the patch is folded
 from its events instead), never an error.
@@ -54,18 +55,41 @@ class Row:
     gate: NextGate | None = None  # None: not evaluated (or it could not be)
 
 
-def path_of(patch: str) -> str:
-    """Where a patch's row lives: in one of 256 folders, so that a write rewrites a
-    folder of some 40 rows, not one of every patch's (10,000 entries to read, sort and
-    hash again at every act)."""
-    return f"{BOARD}/{hashlib.sha1(patch.encode()).hexdigest()[:2]}/{patch}.json"
+def path_of(patch: str, system: str) -> str:
+    """Where a patch's row lives: under its system (a baseline is looked up among the
+    rows of one system), in one of 256 folders, so that a write rewrites a folder of
+    a few rows, not one of every patch's (10,000 entries to read, sort and hash again
+    at every act). System names are ids; folders are lower-case, so that two that
+    differ only in case share one on any file system."""
+    shard = hashlib.sha1(patch.encode()).hexdigest()[:2]
+    return f"{BOARD}/{system.lower()}/{shard}/{patch}.json"
+
+
+def row_paths(snap: Snapshot) -> dict[str, str]:
+    """Each patch with a file under board/, and that file's path (one listing per
+    snapshot); whether the file holds a row that counts is for its reader to check."""
+    if "row_paths" not in snap.memo:
+        listing = listed_rows(snap)
+        snap.memo["row_paths"] = {path.rsplit("/", 1)[-1].removesuffix(".json"): path
+                                  for path in sorted(listing) if path.endswith(".json")}
+    found: dict[str, str] = snap.memo["row_paths"]
+    return found
+
+
+def system_of_path(path: str) -> str:
+    """The (lower-case) system folder a row's path names."""
+    return path.split("/")[1] if path.count("/") == 3 else ""
 
 
 def listed_rows(snap: Snapshot) -> dict[str, Entry]:
-    """Every file under board/, by path (one listing)."""
+    """Every file under board/, by path (one listing per snapshot)."""
     if snap.head is None:
         return {}
-    return snap.store.list_tree(snap.head, [BOARD + "/"], recursive=True)
+    if "row_listing" not in snap.memo:
+        snap.memo["row_listing"] = snap.store.list_tree(snap.head, [BOARD + "/"],
+                                                        recursive=True)
+    found: dict[str, Entry] = snap.memo["row_listing"]
+    return found
 
 
 def encode(row: Row) -> bytes:
@@ -158,12 +182,13 @@ def stored_rows(snap: Snapshot, trees: Mapping[str, str]) -> tuple[dict[str, Row
     wanted = [p for p in trees if p not in rows]
     kept_count = len(rows)
     if wanted and snap.head is not None:
-        listing = listed_rows(snap)
-        ids = {p: e.sha for p in wanted if (e := listing.get(path_of(p))) is not None}
+        listing, paths = listed_rows(snap), row_paths(snap)
+        ids = {p: listing[paths[p]].sha for p in wanted if p in paths}
         blobs = snap.store.read_blobs(ids.values())
         for patch, sha in ids.items():
             row = decode(blobs.get(sha, b""), patch)
-            if row is not None and row.tree == trees[patch]:
+            if row is not None and row.tree == trees[patch] \
+                    and paths[patch] == path_of(patch, row.system):
                 rows[patch] = row
     return rows, len(rows) - kept_count
 

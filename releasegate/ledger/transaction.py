@@ -23,7 +23,6 @@ from releasegate.core.errors import (
     ReleasegateError,
     UsageError,
 )
-from releasegate.ledger.board_store import path_of
 from releasegate.ledger.courtesy import CourtesyCopy
 from releasegate.ledger.height import height_of, with_height
 from releasegate.ledger.history import LOCAL, REMOTE, History
@@ -489,7 +488,9 @@ def rests_on(write: Write[Any]) -> tuple[str, ...] | None:
     if len(folders) != 1:
         return None
     patch = folders.pop()
-    if any(not p.startswith(f"patches/{patch}/") and p != path_of(patch) for p in write.files):
+    if any(not p.startswith(f"patches/{patch}/")
+           and not (p.startswith(REPLACED) and p.endswith(f"/{patch}.json"))
+           for p in write.files):
         return None
     return f"patches/{patch}/", CONFIG_FILE, CHECKLISTS
 
