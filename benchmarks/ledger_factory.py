@@ -127,7 +127,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from git_pack import Acts
 
 # Bump whenever the generated ledger changes shape: cached ledgers are keyed by it.
-VERSION = "ledger-factory-11"  # 11: board rows (in 256 folders) recorded at the end, heights in commits
+VERSION = "ledger-factory-12"  # 12: board rows (by system) recorded at the end, heights in commits
 EVENTS_PER_PATCH = 20
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 PATCH_SPACING = timedelta(hours=7)
