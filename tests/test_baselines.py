@@ -366,12 +366,16 @@ def test_flaky_deny_closes_the_gate_on_a_test_that_passed_only_on_a_rerun(
         "0 failed, 0 errors, 0 skipped in regression; baseline: no baseline for regression)")
 
 
-def test_a_fresh_clone_finds_the_baseline_among_its_systems_rows_as_the_index_does(
-        rg: Cli, inputs: Path) -> None:
-    """Without the baseline index (a fresh CI clone), a single-patch command reads the
-    board rows of the patch's own system instead of indexing every patch; the
-    baseline and the verdict are the ones the whole index gives, and a patch whose row
-    no longer matches (changed with plain git) is read from its events."""
+def test_a_fresh_clone_finds_the_baseline_in_history_or_its_systems_rows_as_the_index_does(
+        rg: Cli, inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the baseline index (a fresh CI clone), a single-patch command reads
+    promotions newest first from git's history, and past the walk's limit the board
+    rows of the patch's own system, instead of indexing every patch; the baseline and
+    the verdict are the ones the whole index gives, and a patch whose row no longer
+    counts (removed with plain git) is read from its events."""
+    from releasegate.evidence import baselines
+    from releasegate.ledger.transaction import Ledger
+
     walk_to_prod(rg, inputs, P1, AB)
     walk_to_test(rg, inputs, P2)
     record_regression(rg, inputs, P2, ABC)
@@ -383,21 +387,19 @@ def test_a_fresh_clone_finds_the_baseline_among_its_systems_rows_as_the_index_do
     index = rg.root / ".git" / "releasegate" / "baselines.pickle"
     index.unlink(missing_ok=True)
 
+    walked = (rg.json("check", P3, "--to", "prod"), diff_json(rg, P3))
+    monkeypatch.setattr(baselines, "WALK_LIMIT", 0)
     from_rows = (rg.json("check", P3, "--to", "prod"), diff_json(rg, P3))
     assert not index.exists()  # nothing indexed
-    from releasegate.evidence.baselines import shipped_index
-    from releasegate.ledger.transaction import Ledger
-
     ledger = Ledger(rg.root)
-    shipped_index(ledger, ledger.snapshot())  # the index of every patch, as verify builds it
+    baselines.shipped_index(ledger, ledger.snapshot())  # the whole index, as verify has it
     assert index.exists()
     indexed = (rg.json("check", P3, "--to", "prod"), diff_json(rg, P3))
 
-    assert from_rows == indexed
+    assert walked == from_rows == indexed
     assert from_rows[1]["suites"][0]["baseline"]["patch"] == P2
     assert conditions(from_rows[0])[RULE]["status"] == "fail"
 
-    # P2's row removed with plain git: its events still make it the baseline.
     rows = [p for p in git(rg.root, "ls-files", "board").split() if p.endswith(f"/{P2}.json")]
     git(rg.root, "rm", "-q", *rows)
     git(rg.root, "commit", "-qm", "drop a row")

@@ -119,6 +119,10 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
         # the ledger's index held then, without indexing every past head again.
         snap, before = snap.replaying
     if before is None:
+        if not _whole(ledger, snap) and not snap.store.shallow_commits():
+            known, found = _newest_shipped(snap, system, env, suite, exclude)
+            if known:
+                return found
         return next((r for r in _newest(ledger, snap, (system, env, suite))
                      if r.patch != exclude), None)
     best: BaselineRef | None = None
@@ -134,9 +138,8 @@ def _newest(ledger: Ledger, snap: Snapshot, key: tuple[str, str, str]) -> list[B
     answer for any one patch left out (a board asks once per patch in the environment)."""
     table: dict[tuple[str, str, str], list[BaselineRef]] = snap.memo.setdefault("newest", {})
     if key not in table:
-        whole = "shipped" in snap.memo or snap.memo.get("whole_ledger") \
-            or _index_cached(ledger)
-        found = (_by_suite(ledger, snap) if whole else _of_system(snap, key[0])).get(key, ())
+        found = (_by_suite(ledger, snap) if _whole(ledger, snap)
+                 else _of_system(snap, key[0])).get(key, ())
         newest: list[BaselineRef] = []
         for ref in sorted(found, key=_order, reverse=True):
             newest.append(ref)
@@ -146,9 +149,60 @@ def _newest(ledger: Ledger, snap: Snapshot, key: tuple[str, str, str]) -> list[B
     return table[key]
 
 
-def _index_cached(ledger: Ledger) -> bool:
+def _whole(ledger: Ledger, snap: Snapshot) -> bool:
+    """Whether the index of every patch is at hand (a whole-ledger view made it, or an
+    earlier command left it under .git), so lookups need no other way."""
     path = _cache_path(ledger.root)
-    return path is not None and path.exists()
+    return "shipped" in snap.memo or bool(snap.memo.get("whole_ledger")) \
+        or (path is not None and path.exists())
+
+
+WALK_LIMIT = 40  # promotions read newest first before the system's rows are read instead
+
+
+def _newest_shipped(snap: Snapshot, system: str, env: str, suite: str,
+                    exclude: str) -> tuple[bool, BaselineRef | None]:
+    """In a clone without the baseline index (a fresh CI clone), the baseline found by
+    reading promotions newest first, from git's history, until one of another patch of
+    `system` out of `env` counted `suite`: a single-patch command reads a few events
+    instead of indexing every patch. Every candidate is read from its event files,
+    never taken from commit messages. (False, None): not known after WALK_LIMIT
+    promotions (then the system's board rows answer). Never in a shallow clone: there
+    the oldest commit it has shows every file as added, in the order of their paths,
+    not of their promotions."""
+    if snap.head is None:
+        return True, None
+    seen = 0
+    systems: dict[str, object] = snap.memo.setdefault("systems", {})  # patch -> its system
+    for path in snap.store.added_newest_first(snap.head, f"{PATCHES}/*/events/*-promoted.yaml"):
+        seen += 1
+        if seen > WALK_LIMIT:
+            return False, None
+        patch = path.split("/")[1]
+        if patch == exclude or path.count("/") != 3:
+            continue
+        if patch not in systems:
+            first = f"{PATCHES}/{patch}/events/0001-submitted.yaml"
+            raw = snap.read_many([first]).get(first)
+            systems[patch] = None if raw is None else parse_event(
+                first, raw, None, chained=False).data.get("system")
+        if systems[patch] != system:
+            continue
+        raw_event = snap.read_many([path]).get(path)
+        if raw_event is None:
+            continue
+        promoted = parse_event(path, raw_event, None, chained=False)
+        if promoted.type != "promoted" or promoted.data.get("from") != env:
+            continue
+        counted = [str(p) for p in promoted.data.get("evidence") or ()]
+        evidence = snap.read_many(counted)
+        events = {path: promoted, **{p: parse_event(p, data, None, chained=False)
+                                     for p, data in evidence.items()}}
+        for ref in _shipped(patch, events):
+            if ref.env == env and ref.suite == suite:
+                return True, ref
+    return True, None
+
 
 
 def _of_system(snap: Snapshot, system: str) -> dict[tuple[str, str, str], list[BaselineRef]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,8 @@ class GitStore:
         """Entries under `paths` (or everything) of a commit or tree, by path: what
         `git ls-tree [-r] treeish -- paths` lists. A whole-ledger listing runs ls-tree;
         anything narrower walks the trees through the store's one cat-file process."""
-        if not paths or (recursive and any(p.strip("/") in ("", ".", "patches") for p in paths)):
+        wide = ("", ".", "patches", REPLACED.rstrip("/"))  # the ledger, every patch, every row
+        if not paths or (recursive and any(p.strip("/") in wide for p in paths)):
             return self._ls_tree(treeish, paths, recursive)
         entries: dict[str, Entry] = {}
         for path in paths:
@@ -190,6 +191,28 @@ class GitStore:
         out = self.run("diff-tree", "-r", "--name-only", "-z", "--no-renames", old, new,
                        "--", *prefixes)
         return bool(out.strip(b"\0"))
+
+    def added_newest_first(self, head: str, pattern: str) -> Iterator[str]:
+        """The paths matching `pattern` (a git glob) added by the commits up to `head`,
+        newest first, read from one `git log` as the caller goes; the process ends
+        when the caller stops."""
+        proc = subprocess.Popen(
+            ["git", "-C", str(self.root), "log", "--first-parent", "--diff-filter=A",
+             "--no-renames", "--name-only", "--format=", "-z", head, "--",
+             f":(glob){pattern}"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **_GIT_ENV})
+        assert proc.stdout is not None
+        try:
+            pending = b""
+            while chunk := os.read(proc.stdout.fileno(), 1 << 16):
+                *names, pending = (pending + chunk).split(b"\0")
+                for name in names:
+                    if name.strip():
+                        yield name.strip().decode("utf-8", "surrogateescape")
+        finally:
+            proc.kill()
+            proc.stdout.close()
+            proc.wait()
 
     def history(self, head: str, paths: Sequence[str] = ()) -> list[Commit]:
         """Every commit up to `head`, oldest first, with the paths it changed (under
