@@ -14,6 +14,7 @@ import pytest
 from releasegate.core.errors import InputError
 from releasegate.core.regression import EvidenceOf
 from releasegate.evidence.baselines import load_runs
+from releasegate.ledger.board_store import path_of
 from releasegate.ledger.transaction import Ledger
 from tests.helpers import (
     PATCH,
@@ -126,3 +127,27 @@ def test_an_edited_baseline_summary_stops_the_next_patchs_check(
     result = rg("check", other, "--to", "prod")
     assert result.exit_code == 2
     assert f"{baseline.relative_to(root).as_posix()}: evidence damaged" in result.stderr
+
+
+def test_an_edited_baseline_stops_status_but_not_an_act_on_another_patch(
+        failing_in_test: Cli, inputs: Path) -> None:
+    rg, root = failing_in_test, failing_in_test.root
+    must(rg, "waive", PATCH, "--env", "prod", "--test", "bank.Ledger::posts", "--reason",
+         "known", "--until", "2099-12-31", person="carol")
+    sign_prod_gate(rg, inputs)
+    must(rg, "promote", PATCH, "--to", "prod")
+    baseline = _summary_of_last_run(root)
+    other = "CBS-2026-0043"
+    walk_to_test(rg, inputs, other)
+    record_regression(rg, inputs, other, FAILING)
+    _hide_the_failure(baseline)
+    git(root, "commit", "-qam", "tidy the baseline")
+
+    # The act is recorded; its board row goes without a verdict, which status (a read
+    # that needs the baseline) then stops on, naming the damaged file.
+    must(rg, "signoff", other, "--env", "prod", "--role", "business", person="dave")
+    row = json.loads(git(root, "show", f"HEAD:{path_of(other, 'core-banking')}"))
+    assert row["gate"] is None
+    status = rg("status")
+    assert status.exit_code == 2
+    assert f"{baseline.relative_to(root).as_posix()}: evidence damaged" in status.stderr

@@ -179,9 +179,14 @@ def row_after(ledger: Ledger, after: Snapshot, patch: str) -> Row:
     state = fold_patch(after, patch)
     pipeline = load_pipeline(after)
     row = summary_row(after, patch, tree, state)
-    # Evaluated as of the act itself (its event's time), as `status` would have shown it.
-    return replace(row, gate=next_gate(ledger, after, pipeline, config_key(after, pipeline),
-                                       state, clock.parse_stamp(state.events[-1].at)))
+    try:  # as of the act itself (its event's time), as `status` would have shown it
+        gate = next_gate(ledger, after, pipeline, config_key(after, pipeline), state,
+                         clock.parse_stamp(state.events[-1].at))
+    except ReleasegateError:
+        # Damaged records elsewhere (a baseline's evidence) stop reads, not this act:
+        # the row goes without a verdict, and `status` works one out (or stops) itself.
+        gate = None
+    return replace(row, gate=gate)
 
 
 def refresh_rows(ledger: Ledger) -> tuple[tuple[int, int], list[str]]:
