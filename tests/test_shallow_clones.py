@@ -131,3 +131,23 @@ def test_verify_reports_a_commit_whose_height_line_is_wrong(rg: Cli, bare: Path)
     assert result.exit_code == 1
     count = git(rg.root, "rev-list", "--count", "HEAD").strip()
     assert f"says 'Ledger-Height: 3' but is commit {count} of the branch" in result.stdout
+
+
+def test_a_height_line_written_by_hand_stops_a_promotion_but_not_other_acts(
+        rg: Cli, bare: Path, inputs: Path) -> None:
+    must(rg, "waive", PATCH, "--env", "prod", "--test", "reg::t2", "--reason",
+         "known vendor defect", "--until", "2099-12-31", person="carol")
+    sign_prod_gate(rg, inputs, PATCH)
+    git(rg.root, "commit", "-q", "--allow-empty", "-m", "tidy up\n\nLedger-Height: 3")
+    before = fingerprint(rg.root)
+
+    refused = rg("promote", PATCH, "--to", "prod", person="alice")
+
+    assert refused.exit_code == 2
+    assert "says 'Ledger-Height: 3' but the line 1 commit(s) below it says" in refused.stderr
+    assert fingerprint(rg.root) == before
+    # Other acts are recorded, without a height line of their own.
+    record_regression(rg, inputs, PATCH, {"reg::t3": "passed"}, suite="regression-extra")
+    assert "Ledger-Height" not in git(rg.root, "log", "-1", "--format=%B")
+    result = rg("verify")
+    assert result.exit_code == 1 and "says 'Ledger-Height: 3'" in result.stdout

@@ -19,26 +19,49 @@ WALK = 1000  # commits without the line read back before the history is counted 
 
 def height_of(store: GitStore, commit: str) -> int | None:
     """The number of `commit` on the first-parent line (the first commit is 1); None
-    when this clone's history is cut short before a commit that says its number."""
+    when this clone's history is cut short before a commit that says its number. The
+    line found is checked against the next one below it, so one written by hand with
+    plain git (it would reorder baselines) stops the command."""
     shallow = store.shallow_commits()
-    current, steps = commit, 0
-    while steps < WALK:
+    found = _said_below(store, commit, shallow, WALK)
+    if found is None:
+        return None if shallow else int(store.run("rev-list", "--count", "--first-parent",
+                                                  commit))
+    said, steps, where, parent = found
+    if said is None:
+        return steps  # the first commit reached: counted
+    below = _said_below(store, parent, shallow, WALK) if parent else None
+    if below is not None and below[0] is not None and below[0] + below[1] + 1 != said:
+        raise InputError(f"commit {where[:12]} says '{TRAILER}: {said}' but the line "
+                         f"{below[1] + 1} commit(s) below it says {below[0]}: a height "
+                         "line was written by hand; nothing was recorded",
+                         code="ledger-corrupt", hint="`releasegate verify` names the "
+                         "commit; ask whoever wrote it to restore the history")
+    return said + steps
+
+
+def _said_below(store: GitStore, commit: str, shallow: set[str],
+                limit: int) -> tuple[int | None, int, str, str | None] | None:
+    """From `commit` down its first parents: the first height line (its value, how
+    many commits below `commit`, the commit saying it, its parent), or (None, the
+    count, ...) at the first commit; None when the history is cut short or `limit`
+    commits say nothing."""
+    current = commit
+    for steps in range(limit):
         found = store.objects.read([current])[0]
         if found is None or found.type != "commit":
             return None
         header, _, message = found.data.decode("utf-8", "replace").partition("\n\n")
+        parents = [line[7:] for line in header.splitlines() if line.startswith("parent ")]
         said = said_height(message)
         if said is not None:
-            return said + steps
-        parents = [line[7:] for line in header.splitlines() if line.startswith("parent ")]
+            return said, steps, current, parents[0] if parents else None
         if not parents:
-            return steps + 1
+            return None, steps + 1, current, None
         if current in shallow:
             return None
-        current, steps = parents[0], steps + 1
-    if shallow:
-        return None
-    return int(store.run("rev-list", "--count", "--first-parent", commit))
+        current = parents[0]
+    return None
 
 
 def known_height(store: GitStore, commit: str) -> int:

@@ -313,9 +313,8 @@ class Ledger:
         self._write_blobs(write, blobs)
         reached("stored")
         tree = self.store.build_tree(parent, blobs)
-        height = height_of(self.store, parent) if parent else 0
-        commit = self.store.commit(tree, parent, with_height(write.message, None if height
-                                                             is None else height + 1),
+        commit = self.store.commit(tree, parent, with_height(write.message,
+                                                             self._next_height(parent)),
                                    write.author or author)
         reached("committed")
         reason = f"releasegate: {write.message.splitlines()[0]}"
@@ -349,6 +348,16 @@ class Ledger:
         finally:
             self.courtesy.settle(marker)
         return "landed", warnings
+
+    def _next_height(self, parent: str | None) -> int | None:
+        """The number the commit on `parent` will have; None when the clone cannot say
+        (a shallow clone, or a height line written by hand, which only `promote`
+        refuses over: other acts are recorded without the line)."""
+        try:
+            height = height_of(self.store, parent) if parent else 0
+        except InputError:
+            return None
+        return None if height is None else height + 1
 
     def _undo(self, commit: str, head: str | None) -> None:
         # A write with a shared remote counts only once pushed: take the local commit
