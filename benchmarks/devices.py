@@ -4,7 +4,7 @@ Run from the repository root with the package installed:
 
     python benchmarks/devices.py             # about 1.5 minutes (3 when busy), inputs cached
     python benchmarks/devices.py --only 2,3  # some devices: 1 caches, 2 fork, 3 spool,
-                                             # 4 yaml, 5 batch
+                                             # 4 yaml, 5 batch, 6 rows
 
 A device is code that exists only to make releasegate faster or leaner. Each one must
 earn its keep with a figure measured here: the same work with the device and without
@@ -368,9 +368,40 @@ def bench_batch(reps: int) -> list[Line]:
         f"blob SHA` process per blob{capped}; best of {reps}")]
 
 
+# -- 6. board rows -----------------------------------------------------------------------
+
+def bench_rows(reps: int) -> list[Line]:
+    """`status` with no derived caches, as in a fresh clone: reading the board rows the
+    acts recorded, against a copy of the ledger whose rows were removed (one commit),
+    where every patch is folded from its events."""
+    say("== 6. board rows")
+    with_rows = copy_tree(factory_ledger(1000), "rows-1000")
+    without = copy_tree(with_rows, "no-rows-1000")
+    git_out("-C", without, "rm", "-rq", "board")
+    git_out("-C", without, "commit", "-qm", "without board rows")
+    require(not (without / "board").exists(), "rows live under board/")
+
+    def cold(ledger: Path) -> Callable[[int], Run]:
+        def go(_: int) -> Run:
+            clear_derived_caches(ledger)
+            return measure([*bench.RG, "--ledger", str(ledger), "status"], timeout=VIEW_LIMIT)
+        return go
+
+    runs = side_by_side({"with": cold(with_rows), "without": cold(without)}, reps)
+    if any(r.rc is None for r in runs["with"] + runs["without"]):
+        raise BenchError(f"status on 1,000 patches ran longer than {VIEW_LIMIT:.0f} s")
+    t_with, t_without = best(runs["with"]), best(runs["without"])
+    say(f"  status, cold: with rows {sec(t_with)}, without {sec(t_without)}")
+    return [Line("6. board rows (`board/<system>/<xx>/<ID>.json`): `status`, cold",
+                 sec(t_with), sec(t_without), t_without / t_with,
+                 f"whole process on the 1,000-patch factory ledger (20,000 events), "
+                 f"`.git/releasegate` deleted before each run, as in a fresh clone; without "
+                 f"= the same ledger with its rows removed in one commit; best of {reps}")]
+
+
 # -- main ------------------------------------------------------------------------------
 
-DEVICES = {"1": "caches", "2": "fork", "3": "spool", "4": "yaml", "5": "batch"}
+DEVICES = {"1": "caches", "2": "fork", "3": "spool", "4": "yaml", "5": "batch", "6": "rows"}
 
 
 def render(lines: list[Line]) -> str:
@@ -386,7 +417,7 @@ def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--only", default=",".join(DEVICES),
                          help="comma-separated devices to measure: 1 caches, 2 fork, "
-                              "3 spool, 4 yaml, 5 batch (numbers or names)")
+                              "3 spool, 4 yaml, 5 batch, 6 rows (numbers or names)")
     args = options.parse_args()
     names = {v: k for k, v in DEVICES.items()}
     chosen = {names.get(s.strip(), s.strip()) for s in args.only.split(",") if s.strip()}
@@ -410,6 +441,8 @@ def main() -> int:
             lines += bench_yaml(reps=5)
         if "5" in chosen:
             lines += bench_batch(reps=3)
+        if "6" in chosen:
+            lines += bench_rows(reps=3)
     except BenchError as exc:
         print(f"benchmark error: {exc}", file=sys.stderr)
         return 2
