@@ -80,8 +80,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -105,10 +103,12 @@ from run import (  # noqa: E402
     clear_derived_caches,
     cli,
     factory_ledger,
+    machine,
     measure,
     peak_mb,
     prune_stale_inputs,
     ratio,
+    report,
     sec,
     side_by_side,
     timed,
@@ -418,21 +418,13 @@ def main() -> int:
     finally:
         shutil.rmtree(SCRATCH, ignore_errors=True)
 
-    git_version = subprocess.run(["git", "--version"], capture_output=True,
-                                 text=True).stdout.strip()
     print(f"releasegate in a fresh clone{' (--quick)' if args.quick else ''}: "
-          f"{args.patches:,} patches, {args.patches * EVENTS_PER_PATCH:,} events; Python "
-          f"{platform.python_version()}, {git_version}, {os.cpu_count()} CPUs, "
-          f"{platform.system()} {platform.release()}; ledger factory {FACTORY_VERSION}; "
+          f"{args.patches:,} patches, {args.patches * EVENTS_PER_PATCH:,} events; "
+          f"{machine()}; ledger factory {FACTORY_VERSION}; "
           f"git clone {cloned:.0f} s (untimed); times are the best of {reps} runs "
           f"({view_reps} for status and patch list, {write_reps} for promote and signoff); "
           f"{time.perf_counter() - started:.0f} s in all\n")
-    print(table.render())
-    failed = table.failed
-    judged = [r for r in table.rows if r.result in ("PASS", "FAIL")]
-    print(f"\n{len(judged) - len(failed)} of {len(judged)} targets met"
-          + (f"; missed: {'; '.join(r.measurement for r in failed)}" if failed else ""))
-    return 1 if failed else 0
+    return report(table)
 
 
 if __name__ == "__main__":

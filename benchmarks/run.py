@@ -545,14 +545,24 @@ def main() -> int:
     finally:
         shutil.rmtree(SCRATCH, ignore_errors=True)
 
-    git_version = subprocess.run(["git", "--version"], capture_output=True,
-                                 text=True).stdout.strip()
-    print(f"releasegate benchmarks{' (--quick)' if args.quick else ''}: Python "
-          f"{platform.python_version()}, {git_version}, {os.cpu_count()} CPUs, "
-          f"{platform.system()} {platform.release()}; ledger factory {FACTORY_VERSION}; "
+    print(f"releasegate benchmarks{' (--quick)' if args.quick else ''}: {machine()}; "
+          f"ledger factory {FACTORY_VERSION}; "
           f"times are the best of {reps} runs ({big_reps} at 500k, {cold_reps} for a cold "
           f"check, {view_reps} for status and patch list, {startup_reps} for start-up); "
           f"{time.perf_counter() - started:.0f} s in all\n")
+    return report(table)
+
+
+def machine() -> str:
+    """Python, git, the CPUs and the system, as every benchmark's heading names them."""
+    git_version = subprocess.run(["git", "--version"], capture_output=True,
+                                 text=True).stdout.strip()
+    return (f"Python {platform.python_version()}, {git_version}, {os.cpu_count()} CPUs, "
+            f"{platform.system()} {platform.release()}")
+
+
+def report(table: Table) -> int:
+    """Print the table and how many of its targets were met; the exit status."""
     print(table.render())
     failed = table.failed
     judged = [r for r in table.rows if r.result in ("PASS", "FAIL")]

@@ -111,43 +111,41 @@ def test_counts_that_disagree_with_the_event_stop_the_read(failing_in_test: Cli)
     assert caught.value.exit_status == 2
 
 
-def test_an_edited_baseline_summary_stops_the_next_patchs_check(
-        failing_in_test: Cli, inputs: Path) -> None:
+OTHER = "CBS-2026-0043"
+
+
+@pytest.fixture
+def damaged_baseline(failing_in_test: Cli, inputs: Path) -> str:
+    """PATCH shipped and became the baseline of OTHER's regression run in test; then its
+    stored summary was edited with git to hide a failure. The damaged file's path."""
     rg, root = failing_in_test, failing_in_test.root
     must(rg, "waive", PATCH, "--env", "prod", "--test", "bank.Ledger::posts", "--reason",
          "known", "--until", "2099-12-31", person="carol")
     sign_prod_gate(rg, inputs)
     must(rg, "promote", PATCH, "--to", "prod")
     baseline = _summary_of_last_run(root)
-    other = "CBS-2026-0043"
-    walk_to_test(rg, inputs, other)
-    record_regression(rg, inputs, other, FAILING)
+    walk_to_test(rg, inputs, OTHER)
+    record_regression(rg, inputs, OTHER, FAILING)
     _hide_the_failure(baseline)
     git(root, "commit", "-qam", "tidy the baseline")
-    result = rg("check", other, "--to", "prod")
+    return baseline.relative_to(root).as_posix()
+
+
+def test_an_edited_baseline_summary_stops_the_next_patchs_check(
+        failing_in_test: Cli, damaged_baseline: str) -> None:
+    result = failing_in_test("check", OTHER, "--to", "prod")
     assert result.exit_code == 2
-    assert f"{baseline.relative_to(root).as_posix()}: evidence damaged" in result.stderr
+    assert f"{damaged_baseline}: evidence damaged" in result.stderr
 
 
 def test_an_edited_baseline_stops_status_but_not_an_act_on_another_patch(
-        failing_in_test: Cli, inputs: Path) -> None:
-    rg, root = failing_in_test, failing_in_test.root
-    must(rg, "waive", PATCH, "--env", "prod", "--test", "bank.Ledger::posts", "--reason",
-         "known", "--until", "2099-12-31", person="carol")
-    sign_prod_gate(rg, inputs)
-    must(rg, "promote", PATCH, "--to", "prod")
-    baseline = _summary_of_last_run(root)
-    other = "CBS-2026-0043"
-    walk_to_test(rg, inputs, other)
-    record_regression(rg, inputs, other, FAILING)
-    _hide_the_failure(baseline)
-    git(root, "commit", "-qam", "tidy the baseline")
-
+        failing_in_test: Cli, damaged_baseline: str) -> None:
+    rg = failing_in_test
     # The act is recorded; its board row goes without a verdict, which status (a read
     # that needs the baseline) then stops on, naming the damaged file.
-    must(rg, "signoff", other, "--env", "prod", "--role", "business", person="dave")
-    row = json.loads(git(root, "show", f"HEAD:{path_of(other, 'core-banking')}"))
+    must(rg, "signoff", OTHER, "--env", "prod", "--role", "business", person="dave")
+    row = json.loads(git(rg.root, "show", f"HEAD:{path_of(OTHER, 'core-banking')}"))
     assert row["gate"] is None
     status = rg("status")
     assert status.exit_code == 2
-    assert f"{baseline.relative_to(root).as_posix()}: evidence damaged" in status.stderr
+    assert f"{damaged_baseline}: evidence damaged" in status.stderr
