@@ -489,11 +489,15 @@ class GitStore:
                 return None
             raise TransientError(f"the shared ledger {remote} is unreachable: {exc.message}",
                                  code="unreachable", hint="retry when it is back") from None
-        commit = self.resolve(private)
-        self._process("update-ref", "-d", private)
+        # Read through the store's reader, and both refs updated by one git process:
+        # a fetch is inside a race's window, where every process counts.
+        found = self.objects.read([private])[0]
+        commit = found.sha if found is not None and found.type == "commit" else None
         tracking = f"refs/remotes/{remote}/{merge.removeprefix('refs/heads/')}"
-        if commit is not None:
-            self._process("update-ref", "-m", "releasegate: fetched", tracking, commit)
+        updates = f"delete {private}\n" + (f"update {tracking} {commit}\n" if commit else "")
+        if self._process("update-ref", "-m", "releasegate: fetched", "--stdin",
+                         input=updates.encode()).returncode != 0:
+            self._process("update-ref", "-d", private)  # the tracking ref is busy: later
         return commit
 
     def push(self, remote: str, ref: str, merge: str) -> None:
