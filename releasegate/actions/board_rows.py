@@ -114,19 +114,13 @@ def next_gate(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, config: str,
             raise
         return NextGate(config, None, until=clock.stamp(now))
     depends = tuple((named, pid, None if pid is None else snap.patch_tree(pid))
-                    for named, pid in _dependency_ids(snap, state).items())
+                    for named, pid in ((d, snap.patch_id(d)) for d in state.manifest.depends_on))
     baselines = tuple((env, suite, _ident(loaded.results[(env, suite)].baseline))
                       for env, suite in sorted(loaded.compared))
     expiries = [w.until for w in state.waivers if clock.parse_stamp(w.until) > now]
     until = min(expiries, key=clock.parse_stamp) if expiries else None
     shown = {"to": verdict.target, "open": verdict.open, "waiting_for": waiting_for(verdict)}
     return NextGate(config, shown, depends, baselines, until)
-
-
-def _dependency_ids(snap: Snapshot, state: PatchState) -> dict[str, str | None]:
-    # As the depends condition finds them: the id as recorded, else another spelling.
-    return {dep: dep if snap.patch_tree(dep) is not None else snap.patch_dirs().get(dep.lower())
-            for dep in state.manifest.depends_on}
 
 
 def _ident(ref: BaselineRef | None) -> str:
@@ -143,10 +137,8 @@ def holds(ledger: Ledger, snap: Snapshot, row: Row, config: str, now: datetime) 
         return False
     if gate.until is not None and clock.parse_stamp(gate.until) <= now:
         return False
-    for named, pid, tree in gate.depends:
-        found = named if snap.patch_tree(named) is not None \
-            else snap.patch_dirs().get(named.lower())
-        if found != pid or (pid is not None and snap.patch_tree(pid) != tree):
+    for named, pid, tree in gate.depends:  # found as the depends condition finds them
+        if snap.patch_id(named) != pid or (pid is not None and snap.patch_tree(pid) != tree):
             return False
     return all(_ident(find_baseline(ledger, snap, row.system, env, suite, row.patch)) == ident
                for env, suite, ident in gate.baselines)

@@ -40,9 +40,7 @@ def target_of(pipeline: Pipeline, state: PatchState, to: str | None) -> str:
 def dependencies_of(ledger: Ledger, snap: Snapshot,
                     state: PatchState) -> dict[str, PatchState | None]:
     """The states of the patches `state` depends on; None for unknown ones."""
-    # Ids as recorded are found one by one; only another spelling lists every patch.
-    ids = {dep: dep if snap.patch_tree(dep) is not None
-           else snap.patch_dirs().get(dep.lower()) for dep in state.manifest.depends_on}
+    ids = {dep: snap.patch_id(dep) for dep in state.manifest.depends_on}
     pids = [pid for pid in ids.values() if pid is not None]
     # Only folders folded neither in this snapshot nor before need reading: one go.
     snap.prefetch([f"{PATCHES}/{pid}" for pid in pids

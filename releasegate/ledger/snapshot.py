@@ -169,6 +169,14 @@ class Snapshot:
             trees[pid] = found.sha if found is not None and found.type == "tree" else None
         return trees[pid]
 
+    def patch_id(self, name: str) -> str | None:
+        """The id of the patch `name` names, as recorded: `name` itself when a folder
+        has it (found without listing every patch), else another spelling of it; None
+        when no patch has it."""
+        if self.patch_tree(name) is not None:
+            return name
+        return self.patch_dirs().get(name.lower())
+
     def patch_dirs(self) -> dict[str, str]:
         """Patch ids in the ledger, keyed by their lower-case form."""
         return {pid.lower(): pid for pid in self.patch_trees()}

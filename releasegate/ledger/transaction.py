@@ -147,16 +147,14 @@ class Ledger:
         from releasegate.ledger.ids import check_id
 
         check_id("patch id", patch)
-        if snap.patch_tree(patch) is not None:
-            return patch  # as recorded: found without listing every patch
-        known = snap.patch_dirs()
-        if patch.lower() not in known:
+        found = snap.patch_id(patch)
+        if found is None:
             from releasegate.core.errors import did_you_mean
 
             raise NotFoundError(f"unknown patch '{patch}'", code="unknown-patch",
-                                hint=did_you_mean(patch, known.values())
+                                hint=did_you_mean(patch, snap.patch_dirs().values())
                                 or "see `releasegate patch list`")
-        return known[patch.lower()]
+        return found
 
     def transact(self, operation: Callable[[Snapshot], Write[T]],
                  author: Author = SYSTEM, *, attempts: int = ATTEMPTS,
