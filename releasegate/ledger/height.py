@@ -48,11 +48,10 @@ def _said_below(store: GitStore, commit: str, shallow: set[str],
     commits say nothing."""
     current = commit
     for steps in range(limit):
-        found = store.objects.read([current])[0]
-        if found is None or found.type != "commit":
+        record = store.commit_record(current)
+        if record is None:
             return None
-        header, _, message = found.data.decode("utf-8", "replace").partition("\n\n")
-        parents = [line[7:] for line in header.splitlines() if line.startswith("parent ")]
+        parents, message = record
         said = said_height(message)
         if said is not None:
             return said, steps, current, parents[0] if parents else None

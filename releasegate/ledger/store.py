@@ -178,14 +178,20 @@ class GitStore:
         for _ in range(SHORT_WALK):
             if current == older:
                 return True
-            found = self.objects.read([current])[0]
-            header = found.data.split(b"\n\n", 1)[0] if found is not None else b""
-            parents = [line[7:].decode() for line in header.splitlines()
-                       if line.startswith(b"parent ")]
+            parents = (self.commit_record(current) or ([], ""))[0]
             if len(parents) != 1:
                 break  # a merge or the first commit: git answers
             current = parents[0]
         return self._process("merge-base", "--is-ancestor", older, newer).returncode == 0
+
+    def commit_record(self, commit: str) -> tuple[list[str], str] | None:
+        """A commit's parents and message, read through the store's reader; None when
+        git has no such commit."""
+        found = self.objects.read([commit])[0]
+        if found is None or found.type != "commit":
+            return None
+        header, _, message = found.data.decode("utf-8", "replace").partition("\n\n")
+        return [line[7:] for line in header.splitlines() if line.startswith("parent ")], message
 
     def added_paths(self, old: str | None, new: str) -> list[str]:
         """Paths that exist in `new` and not in `old`."""
