@@ -389,15 +389,10 @@ class GitStore:
         Only the trees on the changed paths are rebuilt, listed with one git process,
         so the cost does not grow with the size of the ledger.
         """
-        folders = {""}
-        for path in changes:
-            parts = path.split("/")[:-1]
-            folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
         import tempfile
 
-        listing = self._list_folders(base, folders) if base else {}
         trees: list[tuple[str, bytes]] = []  # (id, tree object), children first
-        top = self._build(listing, "", changes, trees)
+        top = self._rebuilt(base, "", changes, trees)
         # All of them stored by one git process, from files: hashing a tree's bytes
         # costs the same whatever its size, where `git mktree` looks up every entry
         # (78 ms for the patches folder of 10,000 patches, against 3 ms).
@@ -415,13 +410,19 @@ class GitStore:
     def folder_id_after(self, base: str | None, folder: str, changes: Mapping[str, str]) -> str:
         """The id `folder` will have once `changes` (paths below it -> blob ids) are
         committed on `base`; nothing is stored."""
-        relative = {path[len(folder) + 1:]: sha for path, sha in changes.items()}
-        below = {folder}
-        for path in relative:
-            parts = path.split("/")[:-1]
-            below.update("/".join([folder, *parts[:i]]) for i in range(1, len(parts) + 1))
-        listing = self._list_folders(base, below) if base else {}
-        return self._build(listing, folder, relative, [])
+        return self._rebuilt(base, folder, {path[len(folder) + 1:]: sha
+                                            for path, sha in changes.items()}, [])
+
+    def _rebuilt(self, base: str | None, folder: str, changes: Mapping[str, str],
+                 trees: list[tuple[str, bytes]]) -> str:
+        """The id of `folder` of `base` with `changes` (paths relative to it), the
+        folders on their way read in one go; the new tree objects go to `trees`."""
+        folders = {folder}
+        for path in changes:
+            parts = [*([folder] if folder else []), *path.split("/")[:-1]]
+            folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        listing = self._list_folders(base, folders) if base else {}
+        return self._build(listing, folder, changes, trees)
 
     def _list_folders(self, commit: str, folders: set[str]) -> dict[str, dict[str, Entry]]:
         # Each folder on the changed paths, read as a tree through the one reader (a
