@@ -204,7 +204,6 @@ def _newest_shipped(snap: Snapshot, system: str, env: str, suite: str,
     return True, None
 
 
-
 def _of_system(snap: Snapshot, system: str) -> dict[tuple[str, str, str], list[BaselineRef]]:
     """In a clone without the baseline index (a fresh CI clone), what the patches of
     one system shipped, by (system, environment, suite), from their board rows (which
@@ -217,15 +216,11 @@ def _of_system(snap: Snapshot, system: str) -> dict[tuple[str, str, str], list[B
         snap.memo.setdefault("shipped_of", {})
     if system not in table:
         trees, paths = snap.patch_trees(), row_paths(snap)
-        mine = {p: t for p, t in trees.items()
-                if p in paths and system_of_path(paths[p]) == system.lower()}
-        rows, _ = stored_rows(snap, mine)
-        entries = {p: (r.tree, r.system, r.shipped) for p, r in rows.items()}
-        folded = snap.memo.get("states", {})
-        rest = [p for p in trees if p not in entries and (p in mine or p not in paths)]
-        entries.update((p, index_entry(p, trees[p], {e.path: e for e in folded[p].events}))
-                       for p in rest if p in folded)
-        entries.update(_index_patches(snap, [p for p in rest if p not in entries], trees))
+        # The system's rowed patches, and those with no row (of any system, for all
+        # that is known without reading them).
+        wanted = [p for p in trees
+                  if p not in paths or system_of_path(paths[p]) == system.lower()]
+        entries = _entries(snap, wanted, trees)
         found: dict[tuple[str, str, str], list[BaselineRef]] = {}
         for _, of, shipped in entries.values():
             for ref in shipped if of == system else ():
@@ -289,15 +284,7 @@ def shipped_index(ledger: Ledger, snap: Snapshot) -> Index:
         changed = True
         del index[patch]
     if stale:
-        # Patches this snapshot folded already give their events without a second
-        # read and parse (status folds every patch before it looks for baselines).
-        # The others from their board rows, where the ledger holds rows for them.
-        folded = snap.memo.get("states", {})
-        fresh = {p: index_entry(p, trees[p], {e.path: e for e in folded[p].events})
-                 for p in stale if p in folded}
-        rows, _ = stored_rows(snap, {p: trees[p] for p in stale if p not in fresh})
-        fresh.update((p, (r.tree, r.system, r.shipped)) for p, r in rows.items())
-        fresh.update(_index_patches(snap, [p for p in stale if p not in fresh], trees))
+        fresh = _entries(snap, stale, trees)
         _BY_TREE.update((tree, (system, shipped)) for tree, system, shipped in fresh.values())
         index.update(fresh)
     if changed and not snap.historical:
@@ -312,6 +299,19 @@ _BY_TREE: dict[str, tuple[str, tuple[BaselineRef, ...]]] = {}  # folder tree -> 
 def _cache_path(root: Path) -> Path | None:
     git_dir = root / ".git"
     return git_dir / "releasegate" / _INDEX if git_dir.is_dir() else None
+
+
+def _entries(snap: Snapshot, patches: list[str], trees: dict[str, str]) -> Index:
+    """The index entries of `patches`: from the states this snapshot folded already (no
+    second read and parse: status folds every patch before it looks for baselines),
+    else from their board rows, else from their events."""
+    folded = snap.memo.get("states", {})
+    entries = {p: index_entry(p, trees[p], {e.path: e for e in folded[p].events})
+               for p in patches if p in folded}
+    rows, _ = stored_rows(snap, {p: trees[p] for p in patches if p not in entries})
+    entries.update((p, (r.tree, r.system, r.shipped)) for p, r in rows.items())
+    entries.update(_index_patches(snap, [p for p in patches if p not in entries], trees))
+    return entries
 
 
 def _index_patches(snap: Snapshot, patches: list[str], trees: dict[str, str]) -> Index:
@@ -329,7 +329,7 @@ def _index_patches(snap: Snapshot, patches: list[str], trees: dict[str, str]) ->
 
 
 def index_entry(patch: str, tree: str,
-           events: Mapping[str, Event]) -> tuple[str, str, tuple[BaselineRef, ...]]:
+                events: Mapping[str, Event]) -> tuple[str, str, tuple[BaselineRef, ...]]:
     """A patch's index entry from its events (by path): its tree, system and what its
     promotions counted."""
     submitted = events.get(f"{PATCHES}/{patch}/events/0001-submitted.yaml")
