@@ -23,7 +23,7 @@ from releasegate.core.model import Pipeline
 from releasegate.core.regression import BaselineRef
 from releasegate.core.state import PatchState
 from releasegate.ledger.board_store import NextGate, Row, encode, keep_rows, path_of, stored_rows
-from releasegate.ledger.events import PATCHES
+from releasegate.ledger.events import PATCHES, patch_folders
 from releasegate.ledger.pipeline import load_pipeline, pipeline_key
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.transaction import Ledger, Write
@@ -150,8 +150,7 @@ def with_rows(ledger: Ledger, operation: Callable[[Snapshot], Write[T]]) -> Call
     in the same commit, derived from the patch as the write leaves it."""
     def work(snap: Snapshot) -> Write[T]:
         write = operation(snap)
-        patches = sorted({p.split("/")[1] for p in write.files
-                          if p.startswith(PATCHES + "/") and p.count("/") >= 2})
+        patches = sorted(patch_folders(write.files))
         if not patches:
             return write
         after = snap.with_write(write.files)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from releasegate.core.errors import InputError
 from releasegate.core.model import Event
 
 PATCHES = "patches"
+
+
+def patch_folders(paths: Iterable[str]) -> set[str]:
+    """The ids of the patches whose folders hold `paths` (ledger paths)."""
+    return {p.split("/")[1] for p in paths if p.startswith(f"{PATCHES}/") and p.count("/") >= 2}
 
 
 def seq_of(path: str) -> int:

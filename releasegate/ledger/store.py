@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.core.errors import ContentionError, InputError, TransientError
+from releasegate.ledger.events import patch_folders
 from releasegate.ledger.objects import Entry, ObjectReader, parse_tree
 
 ZERO = "0" * 40
@@ -291,7 +292,7 @@ class GitStore:
         out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new,
                        "--", "patches/")
         names = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
-        return sorted({p.split("/")[1] for p in names if p.count("/") >= 2})
+        return sorted(patch_folders(names))
 
     def shallow_commits(self) -> set[str]:
         """The commits where this clone's history is cut short (none unless shallow)."""

@@ -24,6 +24,7 @@ from releasegate.core.errors import (
     UsageError,
 )
 from releasegate.ledger.courtesy import CourtesyCopy
+from releasegate.ledger.events import patch_folders
 from releasegate.ledger.height import height_of, with_height
 from releasegate.ledger.history import LOCAL, REMOTE, History
 from releasegate.ledger.lock import CloneLock
@@ -490,8 +491,7 @@ def rests_on(write: Write[Any]) -> tuple[str, ...] | None:
     """What an act of one patch was validated against: its patch's folder and the
     pipeline; None when its files lie in more than one patch's folder, or none. (Its
     board row may also rest on other patches; a row is checked whenever it is read.)"""
-    folders = {p.split("/")[1] for p in write.files if p.startswith("patches/")
-               and p.count("/") >= 2}
+    folders = patch_folders(write.files)
     if len(folders) != 1:
         return None
     patch = folders.pop()
