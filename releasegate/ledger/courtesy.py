@@ -80,9 +80,8 @@ class CourtesyCopy:
                      if e.type == "blob"}
         staged = self.store.indexed_paths(list(committed))
         # A replaced file (a board row) is staged in its older version: written again.
-        replaced = {p: e.sha for p, e in self.store.list_tree(f"{commit}^", [
-            p for p in committed if p.startswith(REPLACED)]).items()} \
-            if any(p.startswith(REPLACED) for p in committed) else {}
+        replaced = self.store.blob_ids(f"{commit}^", [p for p in committed
+                                                      if p.startswith(REPLACED)])
         lacking = {p: e.sha for p, e in committed.items() if p not in staged or p in replaced}
         if not lacking:
             return []

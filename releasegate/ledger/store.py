@@ -311,6 +311,13 @@ class GitStore:
         return {path: got.data for path, got in zip(paths, found, strict=True)
                 if got is not None and got.type == "blob"}
 
+    def blob_ids(self, commit: str, paths: Sequence[str]) -> dict[str, str]:
+        """The blob id of each of `paths` in `commit`, by path; paths that are not
+        files there are left out."""
+        found = self.objects.read([f"{commit}:{path}" for path in paths]) if paths else []
+        return {path: got.sha for path, got in zip(paths, found, strict=True)
+                if got is not None and got.type == "blob"}
+
     def config_values(self, prefix: str) -> dict[str, str]:
         """Every git configuration value whose key starts with `prefix`, in one process."""
         pattern = "^" + prefix.replace(".", "\\.")

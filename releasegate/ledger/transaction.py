@@ -337,11 +337,9 @@ class Ledger:
                     self._undo(commit, local)
                     raise
                 reached("pushed")
-            replaced = [p for p in write.files if p.startswith(REPLACED)]
-            found = self.store.objects.read([f"{parent}:{p}" for p in replaced]) \
-                if replaced and parent else []
-            previous = {p: got.sha for p, got in zip(replaced, found, strict=False)
-                        if got is not None and got.type == "blob"}
+            previous = self.store.blob_ids(parent, [p for p in write.files
+                                                    if p.startswith(REPLACED)]) \
+                if parent else {}
             warnings = self.courtesy.write(write.files, blobs, previous)
             reached("copied")
         finally:
