@@ -18,7 +18,7 @@ from typing import TypeVar
 from releasegate.actions.common import cached_state, fold_patch
 from releasegate.core import clock
 from releasegate.core.board import patch_summary, waiting_for
-from releasegate.core.errors import INTEGRITY, ReleasegateError
+from releasegate.core.errors import ReleasegateError
 from releasegate.core.model import Pipeline
 from releasegate.core.regression import BaselineRef
 from releasegate.core.state import PatchState
@@ -102,17 +102,13 @@ def next_gate(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, config: str,
     """The verdict of the patch's next gate at `now`, with what it rested on. A gate
     that cannot be evaluated gives no verdict (and is evaluated again next time);
     damaged records stop the command, as they stop every read."""
-    from releasegate.actions.gate import evaluate_then
+    from releasegate.actions.gate import at_next_gate, evaluate_then
 
-    following = pipeline.following(state.env)
-    if following is None:
-        return NextGate(config, None)
-    try:
-        verdict, loaded = evaluate_then(ledger, snap, pipeline, state, following, now)
-    except ReleasegateError as exc:
-        if exc.code in INTEGRITY:
-            raise
-        return NextGate(config, None, until=clock.stamp(now))
+    found, problem = at_next_gate(pipeline, state, lambda target: evaluate_then(
+        ledger, snap, pipeline, state, target, now))
+    if found is None:
+        return NextGate(config, None, until=None if problem is None else clock.stamp(now))
+    verdict, loaded = found
     depends = tuple((named, pid, None if pid is None else snap.patch_tree(pid))
                     for named, pid in ((d, snap.patch_id(d)) for d in state.manifest.depends_on))
     baselines = tuple((env, suite, _ident(loaded.results[(env, suite)].baseline))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from releasegate.actions.common import (
     cached_state,
@@ -13,7 +14,13 @@ from releasegate.actions.common import (
     load_patch,
 )
 from releasegate.core import clock
-from releasegate.core.errors import NotFoundError, RuleError, did_you_mean
+from releasegate.core.errors import (
+    INTEGRITY,
+    NotFoundError,
+    ReleasegateError,
+    RuleError,
+    did_you_mean,
+)
 from releasegate.core.gates.evaluate import evaluate_gate
 from releasegate.core.gates.gate_context import GateContext
 from releasegate.core.gates.tests import failing_tests, matches
@@ -24,6 +31,8 @@ from releasegate.ledger.events import PATCHES
 from releasegate.ledger.pipeline import load_pipeline
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.transaction import Ledger
+
+R = TypeVar("R")
 
 
 def target_of(pipeline: Pipeline, state: PatchState, to: str | None) -> str:
@@ -121,6 +130,22 @@ def evaluate_then(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: Pat
     verdict = evaluate_gate(pipeline, state, target, dependencies_of(ledger, snap, state),
                             loaded.results, now, report, config)
     return verdict, loaded
+
+
+def at_next_gate(pipeline: Pipeline, state: PatchState,
+                 evaluate: Callable[[str], R]) -> tuple[R | None, str | None]:
+    """`evaluate` of the patch's next gate (given its environment): (None, None) in the
+    last environment; (None, why) when the gate cannot be evaluated. Damaged records
+    raise: they stop every read, like a broken chain."""
+    following = pipeline.following(state.env)
+    if following is None:
+        return None, None
+    try:
+        return evaluate(following), None
+    except ReleasegateError as exc:
+        if exc.code in INTEGRITY:
+            raise
+        return None, str(exc)
 
 
 def verdict_for(ledger: Ledger, snap: Snapshot, state: PatchState, target: str) -> Verdict:

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from releasegate.actions.gate import GateReport, report_for
+from releasegate.actions.gate import GateReport, at_next_gate, report_for
 from releasegate.actions.notices import TEMPLATES, notice_report, warn_uncommitted_templates
 from releasegate.actions.views import all_states
 from releasegate.core.board import Board, PatchView
-from releasegate.core.errors import INTEGRITY, ReleasegateError
 from releasegate.core.model import Pipeline, Verdict
 from releasegate.core.state import PatchState
 from releasegate.ledger.cache import read_cache, write_cache
@@ -102,15 +101,9 @@ def _problem(found: Next | None) -> str | None:
 def next_gate(ledger: Ledger, snap: Snapshot, pipeline: Pipeline, state: PatchState) -> Next:
     """The report of the patch's next gate now: the board's verdict and the technical
     notice's test comparisons from one evaluation."""
-    target = pipeline.following(state.env)
-    if target is None:
-        return Next(None, None)
-    try:
-        return Next(report_for(ledger, snap, state, target), None)
-    except ReleasegateError as exc:
-        if exc.code in INTEGRITY:
-            raise  # never publish over damaged records
-        return Next(None, str(exc))
+    # Damaged records raise: never publish over them.
+    return Next(*at_next_gate(pipeline, state,
+                              lambda target: report_for(ledger, snap, state, target)))
 
 
 def preload_gate_inputs(ledger: Ledger, snap: Snapshot, states: list[PatchState]) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from releasegate.actions.common import cached_state, fold_patch, load_patch
-from releasegate.actions.gate import verdict_for
+from releasegate.actions.gate import at_next_gate, verdict_for
 from releasegate.core.board import PatchView, board_doc
-from releasegate.core.errors import INTEGRITY, ReleasegateError
 from releasegate.core.model import Pipeline, Verdict
 from releasegate.core.state import PatchState
 from releasegate.ledger.events import PATCHES
@@ -27,15 +26,8 @@ def all_states(ledger: Ledger, snap: Snapshot) -> list[PatchState]:
 
 def next_verdict(ledger: Ledger, snap: Snapshot, pipeline: Pipeline,
                  state: PatchState) -> tuple[Verdict | None, str | None]:
-    following = pipeline.following(state.env)
-    if following is None:
-        return None, None
-    try:
-        return verdict_for(ledger, snap, state, following), None
-    except ReleasegateError as exc:
-        if exc.code in INTEGRITY:
-            raise  # damaged records stop every read, like a broken chain
-        return None, str(exc)
+    return at_next_gate(pipeline, state,
+                        lambda target: verdict_for(ledger, snap, state, target))
 
 
 def list_patches(ledger: Ledger) -> tuple[list[dict[str, Any]], list[str]]:
