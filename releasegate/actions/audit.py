@@ -103,7 +103,7 @@ def _row_findings(ledger: Ledger, snap: Snapshot, pipeline: Pipeline) -> list[Fi
     folder is what `status` shows, so one that disagrees with the events is an error."""
     from releasegate.actions.board_rows import config_key, holds, next_gate, summary_row
     from releasegate.core import clock
-    from releasegate.ledger.board_store import decode, listed_rows, path_of
+    from releasegate.ledger.board_store import listed_rows, patch_of_path, row_at
 
     trees, folded = snap.patch_trees(), snap.memo.get("states", {})
     listing = listed_rows(snap)
@@ -111,9 +111,8 @@ def _row_findings(ledger: Ledger, snap: Snapshot, pipeline: Pipeline) -> list[Fi
     config, now = config_key(snap, pipeline), clock.now()
     findings = []
     for path, entry in sorted(listing.items()):
-        pid = path.rsplit("/", 1)[-1].removesuffix(".json")
-        row = decode(blobs.get(entry.sha, b""), pid) if pid in trees else None
-        row = row if row is not None and path == path_of(pid, row.system) else None
+        pid = patch_of_path(path)
+        row = row_at(path, blobs.get(entry.sha, b"")) if pid in trees else None
         if row is None:
             findings.append(Finding(NOTE, "not a board row of a patch the ledger holds; "
                                     "status ignores it", pid if pid in trees else None, path))

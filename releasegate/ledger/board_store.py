@@ -70,10 +70,23 @@ def row_paths(snap: Snapshot) -> dict[str, str]:
     snapshot); whether the file holds a row that counts is for its reader to check."""
     if "row_paths" not in snap.memo:
         listing = listed_rows(snap)
-        snap.memo["row_paths"] = {path.rsplit("/", 1)[-1].removesuffix(".json"): path
+        snap.memo["row_paths"] = {patch_of_path(path): path
                                   for path in sorted(listing) if path.endswith(".json")}
     found: dict[str, str] = snap.memo["row_paths"]
     return found
+
+
+def patch_of_path(path: str) -> str:
+    """The patch a row's path names (its file name)."""
+    return path.rsplit("/", 1)[-1].removesuffix(".json")
+
+
+def row_at(path: str, raw: bytes) -> Row | None:
+    """The row stored at `path`: None unless `raw` is a well-formed row of the patch
+    the path names, and the path is where that patch's row belongs."""
+    patch = patch_of_path(path)
+    row = decode(raw, patch)
+    return row if row is not None and path == path_of(patch, row.system) else None
 
 
 def system_of_path(path: str) -> str:
@@ -186,9 +199,8 @@ def stored_rows(snap: Snapshot, trees: Mapping[str, str]) -> tuple[dict[str, Row
         ids = {p: listing[paths[p]].sha for p in wanted if p in paths}
         blobs = snap.store.read_blobs(ids.values())
         for patch, sha in ids.items():
-            row = decode(blobs.get(sha, b""), patch)
-            if row is not None and row.tree == trees[patch] \
-                    and paths[patch] == path_of(patch, row.system):
+            row = row_at(paths[patch], blobs.get(sha, b""))
+            if row is not None and row.tree == trees[patch]:
                 rows[patch] = row
     return rows, len(rows) - kept_count
 
