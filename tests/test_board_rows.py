@@ -255,3 +255,29 @@ def _next(board: dict[str, Any], patch: str) -> dict[str, Any]:
             found: dict[str, Any] = entry["next"]
             return found
     raise AssertionError(f"{patch} is not on the board")
+
+
+def test_a_row_committed_as_a_symbolic_link_is_ignored_and_never_followed(
+        in_test: Cli, tmp_path: Path) -> None:
+    expected = from_events(in_test.root)
+    secret = tmp_path / "outside.json"
+    secret.write_text("{}", encoding="utf-8")
+    row = in_test.root / path_of(PATCH, SYSTEM)
+    row.unlink()
+    row.symlink_to(secret)
+    git(in_test.root, "add", "-A", "board")
+    git(in_test.root, "commit", "-qm", "a row that is a link")
+
+    assert board_of(fresh_clone(in_test.root, tmp_path, "ci")) == expected
+    result = in_test("verify")
+    assert result.exit_code == 0, result.output
+    assert f"NOTE {path_of(PATCH, SYSTEM)}: not a board row" in result.stdout
+
+    # An act replaces the row; the link in the working tree is left, never written through.
+    acted = must(in_test, "signoff", PATCH, "--env", "prod", "--role", "business",
+                 person="dave")
+    assert f"{path_of(PATCH, SYSTEM)} in the working tree differs from the ledger" \
+        in acted.stderr
+    assert secret.read_text(encoding="utf-8") == "{}"
+    assert row.is_symlink()
+    assert row_of(in_test.root)["summary"]["id"] == PATCH
