@@ -17,6 +17,7 @@ from releasegate.actions.patches import submit_patch
 from releasegate.actions.promote import promote
 from releasegate.actions.setup import init_ledger
 from releasegate.core.errors import UsageError
+from releasegate.ledger import loose
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.store import GitStore, init_repository
 from releasegate.ledger.transaction import Ledger
@@ -148,21 +149,28 @@ def test_after_writes_a_clean_tree_stays_clean(submitted: Cli, ledger_root: Path
 
 
 def trees_built_by_a_write(root: Path) -> int:
-    """How many trees git had to write for one checklist filling (all in one git
-    process)."""
+    """How many trees one checklist filling stores (written by releasegate itself as
+    loose objects, or by one git process where git writes them)."""
+    trees: list[bytes] = []
     batches: list[bytes] = []
-    call = GitStore._call
+    call, store = GitStore._call, loose.store
 
     def counting(self: GitStore, command: str, *args: Any, **kwargs: Any) -> Any:
         if command == "hash_object" and "tree" in args:
             batches.append(kwargs["stdin"])
         return call(self, command, *args, **kwargs)
 
+    def storing(objects: Path, kind: str, body: bytes) -> str:
+        if kind == "tree":
+            trees.append(body)
+        return store(objects, kind, body)
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(GitStore, "_call", counting)
+        patch.setattr(loose, "store", storing)
         fill_checklist(Ledger(root), "alice", PATCH, "intake", "dev", INTAKE)
-    assert len(batches) == 1
-    return len(batches[0].split(b"\n"))
+    assert len(batches) <= 1
+    return len(trees) + sum(len(batch.split(b"\n")) for batch in batches)
 
 
 def test_a_write_rebuilds_as_many_trees_on_a_big_ledger_as_on_a_small_one(
