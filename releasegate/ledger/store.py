@@ -65,6 +65,7 @@ class GitStore:
         self._repo: Any = None
         self._root: str | None = None
         self._pending: dict[Path, subprocess.Popen[bytes]] = {}
+        self._fetched: list[tuple[str, str, str | None]] = []  # (own ref, tracking, commit)
         self._loose: Path | bool | None = False  # False: not looked up yet
         self.objects = ObjectReader(root, _GIT_ENV)
 
@@ -212,10 +213,14 @@ class GitStore:
 
     def changed_under(self, old: str, new: str, prefixes: Sequence[str]) -> bool:
         """Whether any path under `prefixes` (folders end in "/") differs between two
-        commits."""
-        out = self.run("diff-tree", "-r", "--name-only", "-z", "--no-renames", old, new,
-                       "--", *prefixes)
-        return bool(out.strip(b"\0"))
+        commits: their object ids compared through the store's reader, since this is
+        asked inside a race's window, where every git process counts."""
+        paths = [p.rstrip("/") for p in prefixes]
+        found = self.objects.read([f"{commit}:{path}" for commit in (old, new)
+                                   for path in paths])
+        return any((before.sha if before else None) != (after.sha if after else None)
+                   for before, after in zip(found[:len(paths)], found[len(paths):],
+                                            strict=True))
 
     def added_newest_first(self, head: str, pattern: str) -> Iterator[str]:
         """The paths matching `pattern` (a git glob) added by the commits up to `head`,
@@ -516,27 +521,41 @@ class GitStore:
 
         The commit lands in a ref of this process's own, not in FETCH_HEAD or the
         remote-tracking branch, so two commands fetching at once in one clone never
-        contend for a lock; the remote-tracking branch is updated afterwards when it
-        is free, for the person reading `git status`."""
+        contend for a lock. A fetch is inside a race's window, where every process
+        counts: git is asked for no tags, submodules or upkeep, and the refs are put
+        right by `settle_fetches` once the race is over."""
         private = f"refs/releasegate/fetched/{os.getpid()}-{os.urandom(4).hex()}"
         try:
-            self._call("fetch", "-q", "--no-write-fetch-head", "--refmap=", remote,
-                       f"+{merge}:{private}")
+            self._call("fetch", "-q", "--no-write-fetch-head", "--refmap=", "--no-tags",
+                       "--no-recurse-submodules", "--no-auto-maintenance",
+                       "--no-show-forced-updates", remote, f"+{merge}:{private}")
         except InputError as exc:
             if "couldn't find remote ref" in exc.message:
                 return None
             raise TransientError(f"the shared ledger {remote} is unreachable: {exc.message}",
                                  code="unreachable", hint="retry when it is back") from None
-        # Read through the store's reader, and both refs updated by one git process:
-        # a fetch is inside a race's window, where every process counts.
         found = self.objects.read([private])[0]
         commit = found.sha if found is not None and found.type == "commit" else None
-        tracking = f"refs/remotes/{remote}/{merge.removeprefix('refs/heads/')}"
-        updates = f"delete {private}\n" + (f"update {tracking} {commit}\n" if commit else "")
-        if self._process("update-ref", "-m", "releasegate: fetched", "--stdin",
-                         input=updates.encode()).returncode != 0:
-            self._process("update-ref", "-d", private)  # the tracking ref is busy: later
+        self._fetched.append((private, f"refs/remotes/{remote}/"
+                              f"{merge.removeprefix('refs/heads/')}", commit))
         return commit
+
+    def settle_fetches(self) -> None:
+        """After the race: drop this process's fetched refs, point the remote-tracking
+        branch at the newest commit fetched (for the person reading `git status`),
+        with one git process, and let git do the upkeep a fetch would have done."""
+        if not self._fetched:
+            return
+        fetched, self._fetched = self._fetched, []
+        updates = "".join(f"delete {private}\n" for private, _, _ in fetched)
+        _, tracking, commit = fetched[-1]
+        if commit is not None:
+            updates += f"update {tracking} {commit}\n"
+        if self._process("update-ref", "-m", "releasegate: fetched", "--stdin",
+                         input=updates.encode()).returncode != 0:  # the tracking ref is busy
+            self._process("update-ref", "--stdin", input="".join(
+                f"delete {private}\n" for private, _, _ in fetched).encode())
+        self._process("maintenance", "run", "--auto", "--quiet")
 
     def push(self, remote: str, ref: str, merge: str) -> None:
         """Push `ref` to `merge` on `remote`. ContentionError when someone was first;
