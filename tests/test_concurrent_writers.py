@@ -5,6 +5,7 @@ instead of being done again. The shared ledger is served by `git daemon` on
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ import pytest
 from releasegate.actions import evidence
 from releasegate.actions.setup import init_ledger
 from releasegate.ledger.store import GitStore
+from releasegate.ledger.transaction import ATTEMPTS, backoff
 from tests.git_daemon import GitDaemon, bare_repository
 from tests.helpers import (
     PATCH,
@@ -249,3 +251,25 @@ def test_jobs_promoting_one_patch_at_once_record_one_promotion(
     promoted = [p for p in _pushed_events(daemon.base / "ledger.git", PATCH)
                 if p.endswith("-promoted.yaml")]
     assert len(promoted) == 2  # dev, and test once
+
+
+def test_the_wait_after_a_lost_race_shrinks_with_each_race_lost() -> None:
+    """The act that has lost most races tries again soonest, so it is not overtaken
+    at every turn by acts that have just begun."""
+    waits = [[backoff(attempt) for _ in range(300)] for attempt in range(ATTEMPTS - 1)]
+    means = [sum(w) / len(w) for w in waits]
+    assert all(later < earlier for earlier, later in itertools.pairwise(means))
+    assert 0.6 < means[0] < 1.2 and max(waits[-1]) <= 0.15
+    assert all(min(w) > 0 for w in waits)
+
+
+def test_a_write_leaves_no_fetched_ref_and_the_tracking_branch_at_the_remote(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path) -> None:
+    a, b = shared
+    must(a, "signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+    must(b, "tests", "record", OTHER, "--env", "dev",
+         str(junit_file(inputs / "b-run", "smoke", 3)), person="alice")
+    remote = git(daemon.base / "ledger.git", "rev-parse", "main").strip()
+    assert git(b.root, "rev-parse", "main", "origin/main").split() == [remote, remote]
+    assert git(b.root, "for-each-ref", "refs/releasegate/").strip() == ""
+    assert git(b.root, "status", "--porcelain").strip() == ""

@@ -67,6 +67,7 @@ class GitStore:
         self._pending: dict[Path, subprocess.Popen[bytes]] = {}
         self._fetched: list[tuple[str, str, str | None]] = []  # (own ref, tracking, commit)
         self._loose: Path | bool | None = False  # False: not looked up yet
+        self._pushed = False  # a push landed since the last fetch
         self.objects = ObjectReader(root, _GIT_ENV)
 
     # -- reads (git command line) ---------------------------------------------------
@@ -536,6 +537,7 @@ class GitStore:
                                  code="unreachable", hint="retry when it is back") from None
         found = self.objects.read([private])[0]
         commit = found.sha if found is not None and found.type == "commit" else None
+        self._pushed = False
         self._fetched.append((private, f"refs/remotes/{remote}/"
                               f"{merge.removeprefix('refs/heads/')}", commit))
         return commit
@@ -549,7 +551,7 @@ class GitStore:
         fetched, self._fetched = self._fetched, []
         updates = "".join(f"delete {private}\n" for private, _, _ in fetched)
         _, tracking, commit = fetched[-1]
-        if commit is not None:
+        if commit is not None and not self._pushed:  # a push moved it on past the fetch
             updates += f"update {tracking} {commit}\n"
         if self._process("update-ref", "-m", "releasegate: fetched", "--stdin",
                          input=updates.encode()).returncode != 0:  # the tracking ref is busy
@@ -568,6 +570,7 @@ class GitStore:
                              env=dict(_GIT_ENV))
         except git.GitCommandError as exc:
             raise _push_failure(remote, _raw(exc.stdout), _raw(exc.stderr)) from None
+        self._pushed = True  # git moved the remote-tracking branch to what it pushed
 
     def indexed_paths(self, paths: Sequence[str]) -> set[str]:
         """Which of `paths` the index holds."""
