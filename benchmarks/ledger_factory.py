@@ -103,7 +103,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from releasegate import __version__ as RELEASEGATE_VERSION
-from releasegate.actions.board_rows import refresh_rows
+from releasegate.actions.board_rows import board_rows
 from releasegate.actions.common import identity_of
 from releasegate.actions.evidence import normalize_answers
 from releasegate.actions.setup import init_ledger
@@ -118,9 +118,11 @@ from releasegate.core.text import text_in
 from releasegate.demo import junit as junit_report
 from releasegate.evidence.artifacts import digest_of
 from releasegate.evidence.junit import merge_runs, run_from_json, summary_json
+from releasegate.ledger.board_store import encode, path_of
 from releasegate.ledger.events import PATCHES, event_path, parse_event, render_event
 from releasegate.ledger.height import known_height, with_height
 from releasegate.ledger.pipeline import CONFIG_FILE, load_pipeline
+from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.transaction import Ledger, Write
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -1014,17 +1016,27 @@ def build_ledger(root: Path, patches: int, *, first: int = 1, history: str | Non
         committer.join()
     envs, commits = result
     measured["acts"] = time.perf_counter() - started
+    # The acts above carry no board rows (each act of the CLI writes its patch's row):
+    # one more commit records them all, as `releasegate reindex` does. They are
+    # derived from the committed objects alone, by another process (on the other
+    # core), while git checks the files out.
+    source, out = context.Pipe(duplex=False)
+    deriver = context.Process(target=_deriver, args=(root.resolve(), out))
+    deriver.start()
+    out.close()
     # Bring the index and working tree in step, as a ledger used through the CLI is:
     # two processes write the files (checkout.workers). Git maps the pack file into
     # memory as it reads; at 10,000 patches (350 MB) the mapped pages would count in
     # its resident set, so it maps at most 64 MB at once.
     small = ["-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=64m"]
-    subprocess.run(["git", "-C", str(root), *small, "-c", "checkout.workers=2", "reset", "-q",
-                    "--hard"], check=True)
-    measured["checkout"] = time.perf_counter() - started - measured["acts"]
-    # The acts above carry no board rows (each act of the CLI writes its patch's row):
-    # one more commit records them all, as `releasegate reindex` does.
-    written, _ = refresh_rows(Ledger(root.resolve()))[0]
+    try:
+        subprocess.run(["git", "-C", str(root), *small, "-c", "checkout.workers=2", "reset",
+                        "-q", "--hard"], check=True)
+        measured["checkout"] = time.perf_counter() - started - measured["acts"]
+        rows: tuple[str, dict[str, bytes]] = _receive(source)
+    finally:
+        deriver.join()
+    written = _record_rows(Ledger(root.resolve()), *rows)
     measured["rows"] = time.perf_counter() - started - measured["acts"] - measured["checkout"]
     counted = subprocess.run(["git", "-C", str(root), *small, "rev-list", "--count",
                               "--first-parent", "HEAD"], capture_output=True, text=True,
@@ -1074,6 +1086,34 @@ def _build_part(root: Path, numbers: range, history: str | None, keys: Path | No
         sys.exit(1)
     finally:
         out.close()
+
+
+def _deriver(root: Path, out: Connection) -> None:
+    """The process deriving every patch's board row from the events, as `releasegate
+    reindex` does (`board_rows`, nothing stored used): the head they were derived on
+    and the rows' files, sent down `out` (on a failure, its traceback)."""
+    try:
+        ledger = Ledger(root)
+        snap = ledger.snapshot()
+        rows = board_rows(ledger, snap, verdicts=True, anew=True)
+        out.send((snap.head, {path_of(row.patch, row.system): encode(row) for row in rows}))
+    except BaseException:
+        out.send(traceback.format_exc())
+        sys.exit(1)
+    finally:
+        out.close()
+
+
+def _record_rows(ledger: Ledger, derived_on: str, files: dict[str, bytes]) -> int:
+    """Commit the rows derived on `derived_on`, with the message `reindex` writes;
+    the number of rows."""
+    def operation(snap: Snapshot) -> Write[int]:
+        if snap.head != derived_on:
+            raise RuntimeError("the ledger moved while its board rows were derived")
+        return Write(dict(files), f"board rows of {len(files)} patch(es) recorded",
+                     len(files))
+
+    return ledger.transact(operation)[0]
 
 
 def _receive(source: Connection) -> Any:
