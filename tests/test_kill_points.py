@@ -97,6 +97,8 @@ def test_a_shared_promotion_killed_at_any_step_completes_once_when_run_again(
     assert again.returncode == 0, again.stderr
     assert _promoted_into_dev(bare, "main") == 1
     assert git(clone.root, "rev-parse", "HEAD") == git(bare, "rev-parse", "main")
+    # What the killed command fetched is no longer held by a ref of its own.
+    assert git(clone.root, "for-each-ref", "refs/releasegate/").strip() == ""
     _consistent(clone.root)
 
 

@@ -549,7 +549,8 @@ class GitStore:
         if not self._fetched:
             return
         fetched, self._fetched = self._fetched, []
-        updates = "".join(f"delete {private}\n" for private, _, _ in fetched)
+        updates = "".join(f"delete {private}\n" for private in
+                          [*(private for private, _, _ in fetched), *self._orphans()])
         _, tracking, commit = fetched[-1]
         if commit is not None and not self._pushed:  # a push moved it on past the fetch
             updates += f"update {tracking} {commit}\n"
@@ -558,6 +559,26 @@ class GitStore:
             self._process("update-ref", "--stdin", input="".join(
                 f"delete {private}\n" for private, _, _ in fetched).encode())
         self._process("maintenance", "run", "--auto", "--quiet")
+
+    def _orphans(self) -> list[str]:
+        """Fetched refs left by releasegate commands killed during their race (their
+        process is gone): they would keep what they fetched alive for nothing."""
+        orphans = []
+        try:
+            names = os.listdir(self.root / ".git" / "refs" / "releasegate" / "fetched")
+        except OSError:
+            return []
+        for name in names:
+            pid = name.split("-", 1)[0]
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                orphans.append(f"refs/releasegate/fetched/{name}")
+            except OSError:
+                pass  # alive, someone else's
+        return orphans
 
     def push(self, remote: str, ref: str, merge: str) -> None:
         """Push `ref` to `merge` on `remote`. ContentionError when someone was first;
