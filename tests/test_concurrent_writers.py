@@ -256,11 +256,23 @@ def test_jobs_promoting_one_patch_at_once_record_one_promotion(
 def test_the_wait_after_a_lost_race_shrinks_with_each_race_lost() -> None:
     """The act that has lost most races tries again soonest, so it is not overtaken
     at every turn by acts that have just begun."""
-    waits = [[backoff(attempt) for _ in range(300)] for attempt in range(ATTEMPTS - 1)]
+    waits = [[backoff(attempt, 0.2) for _ in range(300)] for attempt in range(ATTEMPTS - 1)]
     means = [sum(w) / len(w) for w in waits]
     assert all(later < earlier for earlier, later in itertools.pairwise(means))
     assert 0.6 < means[0] < 1.2 and max(waits[-1]) <= 0.15
     assert all(min(w) > 0 for w in waits)
+
+
+def test_the_waits_stretch_with_how_long_a_try_takes_within_bounds() -> None:
+    """On a busy machine, where each try takes longer, ten tries cover a longer
+    crowd; however slow or quick a try, the waits stay between bounds."""
+    def mean_first_wait(took: float) -> float:
+        return sum(backoff(0, took) for _ in range(300)) / 300
+
+    assert mean_first_wait(0.2) < mean_first_wait(0.6) < mean_first_wait(1.0)
+    assert 4.0 < mean_first_wait(60.0) < 5.0  # at most half a second a unit
+    assert 0.3 < mean_first_wait(0.0) < 0.6  # at least 50 ms a unit
+    assert max(backoff(0, 60.0) for _ in range(300)) <= 6.75
 
 
 def test_a_write_leaves_no_fetched_ref_and_the_tracking_branch_at_the_remote(

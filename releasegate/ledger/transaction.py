@@ -38,15 +38,19 @@ SYSTEM = Author("releasegate", "releasegate@releasegate.invalid")
 ATTEMPTS = 10  # tries of a write before giving up with exit status 3
 
 
-def backoff(attempt: int) -> float:
-    """Seconds to wait after the `attempt`-th lost race (0-based) before trying again:
-    the more races an act has lost, the sooner it tries again (0.9 s, then 0.8 s, down
-    to 0.1 s, each between half and one and a half times that), so the acts that have
-    waited longest are first after the next landing, and writers that lost the same
-    race spread out. A back-off that doubles does the opposite: an act that keeps
-    losing waits ever longer while fresh acts take every turn (measured with 8
-    writers x 50 acts: the slowest act 16.6 s against 7.9 s)."""
-    return float((ATTEMPTS - 1 - attempt) * 0.1 * random.uniform(0.5, 1.5))
+def backoff(attempt: int, took: float) -> float:
+    """Seconds to wait after the `attempt`-th lost race (0-based), whose try took
+    `took` seconds, before trying again. The more races an act has lost, the sooner it
+    tries again (9 units, then 8, down to 1, each between half and one and a half
+    times that), so the acts that have waited longest are first after the next
+    landing, and writers that lost the same race spread out. A unit is half the time
+    the lost try took here, between 50 and 500 ms: on a busy machine, where every try
+    takes longer, the waits stretch with it and ten tries cover a longer crowd. A
+    back-off that doubles does the opposite of the first: an act that keeps losing
+    waits ever longer while fresh acts take every turn (measured with 8 writers x 50
+    acts: the slowest act 16.6 s against 7.9 s)."""
+    unit = min(0.5, max(0.05, took / 2))
+    return float((ATTEMPTS - 1 - attempt) * unit * random.uniform(0.5, 1.5))
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class Ledger:
                          "writing to this clone")
         for attempt in range(attempts):
             self._locked = None  # set by this try when git's lock on the branch refuses it
+            began = time.monotonic()
             fetched: str | None = None
             if carried is not None and upstream is not None:
                 how, said, fetched = self._carry(upstream, carried, author, arrived)
@@ -209,7 +214,7 @@ class Ledger:
                 if how == "lost":
                     retried.append(self._locked.message if self._locked is not None
                                    else f"{upstream.remote} moved before the push")
-                    time.sleep(backoff(attempt))
+                    time.sleep(backoff(attempt, time.monotonic() - began))
                     continue
             pulled = self.pull(upstream, arrived, fetched) if upstream is not None \
                 else Pulled(None)
@@ -233,7 +238,7 @@ class Ledger:
             retried.append(why)
             carried = (snap.head, outcome, blobs, list(snap.warnings)) if own_patch_only \
                 else None
-            time.sleep(backoff(attempt))
+            time.sleep(backoff(attempt, time.monotonic() - began))
         if self._locked is not None:
             raise BranchLocked(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
                                "was recorded", hint=self._locked.hint)
