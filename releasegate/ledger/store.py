@@ -1,10 +1,12 @@
 """The git adapter: the only module that runs git.
 
 Reads go through the git command line directly, so read-only commands such as
-`check` start without importing GitPython (about 80 ms here). Writes use
-GitPython's `Repo.git` wrapper for plumbing (blobs, trees, commits, a
-compare-and-swap of the branch); never an index shared with the person using the
-working tree. Every git failure becomes a releasegate error.
+`check` start without importing GitPython (about 80 ms here). A write's small
+blobs, its trees and its commit are written as loose objects (`ledger/loose`) where
+git would write them the same way; the other writes use GitPython's `Repo.git`
+wrapper for plumbing (streamed blobs, the objects where git must write them, a
+compare-and-swap of the branch, fetch and push); never an index shared with the
+person using the working tree. Every git failure becomes a releasegate error.
 """
 
 from __future__ import annotations
