@@ -111,3 +111,20 @@ def test_a_date_forced_through_the_environment_is_honoured_as_git_would(
     calls = git_calls_of_a_write(ledger_root)
     assert "commit_tree" in calls and "hash_object" not in calls
     assert git(ledger_root, "log", "-1", "--format=%cd", "--date=raw").strip() == "1767225600 +0000"
+
+
+def test_where_releasegate_cannot_write_an_object_git_is_asked_and_the_act_recorded(
+        submitted: Cli, ledger_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure to write a loose object (a full disk, a folder not writable) hands
+    the write to git, whose own message would say what is wrong."""
+    def failing(objects: Path, kind: str, body: bytes) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(loose, "store", failing)
+    calls = git_calls_of_a_write(ledger_root)
+    assert "hash_object" in calls and "commit_tree" in calls
+    monkeypatch.undo()
+    subprocess.run(["git", "-C", str(ledger_root), "fsck", "--strict", "--no-dangling"],
+                   check=True, capture_output=True)
+    assert git(ledger_root, "status", "--porcelain") == ""
+    assert "checklist" in git(ledger_root, "log", "-1", "--format=%s")

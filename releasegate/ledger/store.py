@@ -385,10 +385,21 @@ class GitStore:
 
     def write_blob(self, data: bytes) -> str:
         """Store `data` as a blob object and return its id."""
+        stored = self._store_loose("blob", data)
+        return stored or self._call("hash_object", "-w", "--stdin", stdin=data).strip()
+
+    def _store_loose(self, kind: str, body: bytes) -> str | None:
+        """The object stored as a loose object by releasegate; None where git is to
+        store it, or where writing failed (a full disk, a folder not writable): then
+        git tries, and its message says what is wrong."""
         objects = self.loose_objects()
-        if objects is not None:
-            return loose.store(objects, "blob", data)
-        return self._call("hash_object", "-w", "--stdin", stdin=data).strip()
+        if objects is None:
+            return None
+        try:
+            return loose.store(objects, kind, body)
+        except OSError:
+            self._loose = None
+            return None
 
     def prehash(self, path: Path) -> None:
         """Start storing a large file as a blob now, on the other core, while the
@@ -421,10 +432,8 @@ class GitStore:
 
         trees: list[tuple[str, bytes]] = []  # (id, tree object), children first
         top = self._rebuilt(base, "", changes, trees)
-        objects = self.loose_objects()
-        if objects is not None and len(top) == 40:
-            for _, raw in trees:
-                loose.store(objects, "tree", raw)
+        if len(top) == 40 and self.loose_objects() is not None and all(
+                self._store_loose("tree", raw) for _, raw in trees):
             return top
         # All of them stored by one git process, from files: hashing a tree's bytes
         # costs the same whatever its size, where `git mktree` looks up every entry
@@ -491,12 +500,12 @@ class GitStore:
 
     def commit(self, tree: str, parent: str | None, message: str, who: Author) -> str:
         """A commit of `tree` on top of `parent`, authored by `who`."""
-        objects = self.loose_objects()
-        line = loose.ident(who.name, who.email) if objects is not None else None
-        if objects is not None and line is not None and len(tree) == 40 \
-                and not loose.dated_by_environment():
-            return loose.store(objects, "commit", loose.commit_body(tree, parent, line,
-                                                                     message))
+        line = loose.ident(who.name, who.email)
+        if line is not None and len(tree) == 40 and not loose.dated_by_environment():
+            stored = self._store_loose("commit", loose.commit_body(tree, parent, line,
+                                                                   message))
+            if stored is not None:
+                return stored
         env = {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
                "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
         parents = ["-p", parent] if parent else []
