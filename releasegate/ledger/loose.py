@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
-import zlib
 from pathlib import Path
 
 # Settings under which git would write objects otherwise than below: releasegate
@@ -48,6 +46,9 @@ def folder(root: Path) -> Path | None:
 
 def store(objects: Path, kind: str, body: bytes) -> str:
     """Write one object (`kind`: blob, tree or commit) and return its id."""
+    import tempfile  # here, not at start-up: read-only commands never write objects
+    import zlib
+
     raw = b"%s %d\0" % (kind.encode(), len(body)) + body
     sha = hashlib.sha1(raw).hexdigest()
     target = objects / sha[:2] / sha[2:]
