@@ -67,9 +67,11 @@ class GitStore:
         self._repo: Any = None
         self._root: str | None = None
         self._pending: dict[Path, subprocess.Popen[bytes]] = {}
-        self._fetched: list[tuple[str, str, str | None]] = []  # (own ref, tracking, commit)
+        self._fetched: list[str] = []  # this process's fetched refs, until the race is over
+        # The remote-tracking branch and the commit it is to point at once the race is
+        # over; None once a push has moved it on past the fetch.
+        self._tracking: tuple[str, str] | None = None
         self._loose: Path | bool | None = False  # False: not looked up yet
-        self._pushed = False  # a push landed since the last fetch
         self.objects = ObjectReader(root, _GIT_ENV)
 
     # -- reads (git command line) ---------------------------------------------------
@@ -432,8 +434,7 @@ class GitStore:
 
         trees: list[tuple[str, bytes]] = []  # (id, tree object), children first
         top = self._rebuilt(base, "", changes, trees)
-        if len(top) == 40 and self.loose_objects() is not None and all(
-                self._store_loose("tree", raw) for _, raw in trees):
+        if len(top) == 40 and all(self._store_loose("tree", raw) for _, raw in trees):
             return top
         # All of them stored by one git process, from files: hashing a tree's bytes
         # costs the same whatever its size, where `git mktree` looks up every entry
@@ -548,9 +549,9 @@ class GitStore:
                                  code="unreachable", hint="retry when it is back") from None
         found = self.objects.read([private])[0]
         commit = found.sha if found is not None and found.type == "commit" else None
-        self._pushed = False
-        self._fetched.append((private, f"refs/remotes/{remote}/"
-                              f"{merge.removeprefix('refs/heads/')}", commit))
+        self._fetched.append(private)
+        self._tracking = (f"refs/remotes/{remote}/{merge.removeprefix('refs/heads/')}",
+                          commit) if commit is not None else None
         return commit
 
     def settle_fetches(self) -> None:
@@ -560,15 +561,12 @@ class GitStore:
         if not self._fetched:
             return
         fetched, self._fetched = self._fetched, []
-        updates = "".join(f"delete {private}\n" for private in
-                          [*(private for private, _, _ in fetched), *self._orphans()])
-        _, tracking, commit = fetched[-1]
-        if commit is not None and not self._pushed:  # a push moved it on past the fetch
-            updates += f"update {tracking} {commit}\n"
+        tracking, self._tracking = self._tracking, None
+        deletes = "".join(f"delete {private}\n" for private in [*fetched, *self._orphans()])
+        updates = deletes + (f"update {tracking[0]} {tracking[1]}\n" if tracking else "")
         if self._process("update-ref", "-m", "releasegate: fetched", "--stdin",
                          input=updates.encode()).returncode != 0:  # the tracking ref is busy
-            self._process("update-ref", "--stdin", input="".join(
-                f"delete {private}\n" for private, _, _ in fetched).encode())
+            self._process("update-ref", "--stdin", input=deletes.encode())
         self._process("maintenance", "run", "--auto", "--quiet")
 
     def _orphans(self) -> list[str]:
@@ -602,7 +600,7 @@ class GitStore:
                              env=dict(_GIT_ENV))
         except git.GitCommandError as exc:
             raise _push_failure(remote, _raw(exc.stdout), _raw(exc.stderr)) from None
-        self._pushed = True  # git moved the remote-tracking branch to what it pushed
+        self._tracking = None  # git moved the remote-tracking branch to what it pushed
 
     def indexed_paths(self, paths: Sequence[str]) -> set[str]:
         """Which of `paths` the index holds."""

@@ -256,9 +256,7 @@ class Ledger:
         paths = rests_on(write)
         if validated_on is None or paths is None:
             return "again", [], None
-        theirs = self.store.fetch(upstream.remote, upstream.merge)
-        reached("fetched")
-        self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
+        theirs = self._fetch(upstream)
         # Acts of this clone not pushed yet (the head is not below theirs) are the
         # pull's to settle.
         if theirs is None or (theirs != validated_on and (
@@ -410,10 +408,7 @@ class Ledger:
         commit and push) while others moved the shared ledger on are dropped, never
         rebased: rebasing would give two events one sequence number and break the chain.
         """
-        theirs = fetched or self.store.fetch(upstream.remote, upstream.merge)
-        if fetched is None:
-            reached("fetched")
-            self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
+        theirs = fetched or self._fetch(upstream)
         ours = self.store.resolve(self.ref)
         if theirs is None or theirs == ours:
             return Pulled(theirs)
@@ -438,6 +433,13 @@ class Ledger:
             return Pulled(theirs, added, dropped)
         self._catch_up(ours, theirs, added)
         return Pulled(theirs, added, dropped)
+
+    def _fetch(self, upstream: Upstream) -> str | None:
+        """The shared branch's commit, fetched, once its history is checked."""
+        theirs = self.store.fetch(upstream.remote, upstream.merge)
+        reached("fetched")
+        self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
+        return theirs
 
     def _catch_up(self, ours: str, theirs: str, added: list[str] | None = None) -> None:
         """Write and stage the files others' acts added between two heads, and those
