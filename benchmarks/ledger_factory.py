@@ -103,7 +103,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from releasegate import __version__ as RELEASEGATE_VERSION
-from releasegate.actions.board_rows import board_rows
+from releasegate.actions.board_rows import board_rows, rows_recorded
 from releasegate.actions.common import identity_of
 from releasegate.actions.evidence import normalize_answers
 from releasegate.actions.setup import init_ledger
@@ -1110,8 +1110,7 @@ def _record_rows(ledger: Ledger, derived_on: str, files: dict[str, bytes]) -> in
     def operation(snap: Snapshot) -> Write[int]:
         if snap.head != derived_on:
             raise RuntimeError("the ledger moved while its board rows were derived")
-        return Write(dict(files), f"board rows of {len(files)} patch(es) recorded",
-                     len(files))
+        return Write(dict(files), rows_recorded(len(files)), len(files))
 
     return ledger.transact(operation)[0]
 

@@ -176,6 +176,11 @@ def row_after(ledger: Ledger, after: Snapshot, patch: str) -> Row:
     return replace(row, gate=gate)
 
 
+def rows_recorded(count: int) -> str:
+    """The message of a commit recording `count` board rows at once (`reindex`)."""
+    return f"board rows of {count} patch(es) recorded"
+
+
 def refresh_rows(ledger: Ledger) -> tuple[tuple[int, int], list[str]]:
     """Record the board row of every patch whose stored row is missing or no longer
     holds, in one commit (after an upgrade, or for a ledger older than rows): fresh
@@ -195,7 +200,7 @@ def refresh_rows(ledger: Ledger) -> tuple[tuple[int, int], list[str]]:
                 files[path] = data
         if not files:
             return unchanged((0, len(rows)))
-        return Write(files, f"board rows of {len(files)} patch(es) recorded",
+        return Write(files, rows_recorded(len(files)),
                      (len(files), len(rows)))
 
     return ledger.transact(operation)
