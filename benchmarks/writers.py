@@ -44,6 +44,7 @@ PYTHON = sys.executable
 WORK = HERE / ".work" / "scratch-writers"
 SHARED_PATCH = "SHR-2026-0001"
 RETRIED = re.compile(r"recorded after (\d+) retr")
+GAVE_WAY = re.compile(r"gave way (\d+) time")
 MANIFEST = """\
 id: {id}
 system: core-banking
@@ -64,6 +65,7 @@ class Act:
     seconds: float
     status: int
     attempts: int
+    gave_way: int  # times it waited for an act that claimed a turn
     stderr: str
 
 
@@ -180,9 +182,11 @@ def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
                 done = rg(clones[n - 1], *args, person=person)
                 seconds = time.perf_counter() - start
                 found = RETRIED.search(done.stderr)
+                waited = GAVE_WAY.search(done.stderr)
                 with lock:
                     results.append(Act(n, seconds, done.returncode,
                                        1 + int(found.group(1)) if found else 1,
+                                       int(waited.group(1)) if waited else 0,
                                        done.stderr[-400:]))
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(1, writers + 1)]
@@ -252,10 +256,14 @@ def main() -> int:
                      f"{r.throughput / base.throughput:.2f}x",
                      f"{statistics.median(a.seconds for a in r.acts):.2f} s",
                      f"{r.latency(0.95):.2f} s", f"{max(a.seconds for a in r.acts):.2f} s",
-                     f"{statistics.mean(attempts):.2f}", f"{max(attempts)}"])
+                     f"{statistics.mean(attempts):.2f}", f"{max(attempts)}",
+                     f"{sum('claimed the next turn' in a.stderr for a in r.acts)}",
+                     f"{sum(a.gave_way > 0 for a in r.acts)}"])
     print(table(["writers", "acts", "landed (new commits)", "exit 3", "throughput",
                  f"vs {base.writers} writer(s)", "median latency", "p95 latency",
-                 "slowest", "attempts, mean", "attempts, most"], rows))
+                 "slowest", "attempts, mean", "attempts, most", "acts that claimed a turn",
+                 "acts that gave way"],
+                rows))
     if failures:
         print("\n".join(["", "The run misbehaved; the figures mean nothing:", *failures]),
               file=sys.stderr)

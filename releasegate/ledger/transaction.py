@@ -23,6 +23,7 @@ from releasegate.core.errors import (
     ReleasegateError,
     UsageError,
 )
+from releasegate.ledger import turns
 from releasegate.ledger.courtesy import CourtesyCopy
 from releasegate.ledger.events import patch_folders
 from releasegate.ledger.height import height_of, with_height
@@ -32,6 +33,7 @@ from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.steps import reached
 from releasegate.ledger.store import REPLACED, ZERO, Author, BranchLocked, GitStore
+from releasegate.ledger.turns import Turn
 
 T = TypeVar("T")
 SYSTEM = Author("releasegate", "releasegate@releasegate.invalid")
@@ -40,17 +42,17 @@ ATTEMPTS = 10  # tries of a write before giving up with exit status 3
 
 def backoff(attempt: int, took: float) -> float:
     """Seconds to wait after the `attempt`-th lost race (0-based), whose try took
-    `took` seconds, before trying again. The more races an act has lost, the sooner it
-    tries again (9 units, then 8, down to 1, each between half and one and a half
-    times that), so the acts that have waited longest are first after the next
-    landing, and writers that lost the same race spread out. A unit is half the time
-    the lost try took here, between 50 and 500 ms: on a busy machine, where every try
-    takes longer, the waits stretch with it and ten tries cover a longer crowd. A
-    back-off that doubles does the opposite of the first: an act that keeps losing
-    waits ever longer while fresh acts take every turn (measured with 8 writers x 50
-    acts: the slowest act 16.6 s against 7.9 s)."""
+    `took` seconds, before trying again: 5 units, then 4, down to 1, each between half
+    and one and a half times that, so writers that lost the same race spread out and
+    the acts that have lost most try again soonest. A unit is half the time the lost
+    try took here, between 50 and 500 ms, so on a busy machine, where every try takes
+    longer, the waits stretch with it. An act that keeps losing claims a turn
+    (`turns`) and waits no more. Measured with 8 writers x 50 acts (benchmarks/README.md):
+    a wait that doubles left the acts that lost most waiting ever longer while fresh
+    acts took every turn; waits of 9 units down to 1 without turns still left a few
+    acts losing ten races in a row."""
     unit = min(0.5, max(0.05, took / 2))
-    return float((ATTEMPTS - 1 - attempt) * unit * random.uniform(0.5, 1.5))
+    return float(max(1, 5 - attempt) * unit * random.uniform(0.5, 1.5))
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Ledger:
         self._locked: BranchLocked | None = None  # the branch's lock refused the last try
         self._ref: str | None = None
         self._repaired = False
+        self._turn: Turn | None = None  # while a write to a shared ledger runs
 
     @classmethod
     def discover(cls, explicit: str | None, environ: Mapping[str, str], cwd: Path) -> Ledger:
@@ -182,12 +185,15 @@ class Ledger:
         arrived: list[tuple[str, str]] = []  # (old, new) heads others' acts came between
         with CloneLock(self.root) as lock:
             reached("locked")
+            self._turn = Turn(upstream.remote) if upstream is not None else None
             try:
                 ahead = self._ahead(operation) if upstream is not None and own_patch_only \
                     else None
                 return self._attempts(operation, author, attempts, upstream, lock, arrived,
                                       ahead, own_patch_only)
             finally:
+                self._release_turn()
+                self._turn = None
                 if arrived:  # out of the race's window: the courtesy copy of others' acts
                     self._catch_up(arrived[0][0], arrived[-1][1])
                 self.store.settle_fetches()
@@ -203,18 +209,17 @@ class Ledger:
                          "writing to this clone")
         for attempt in range(attempts):
             self._locked = None  # set by this try when git's lock on the branch refuses it
-            began = time.monotonic()
+            began = self._busy()
             fetched: str | None = None
             if carried is not None and upstream is not None:
                 how, said, fetched = self._carry(upstream, carried, author, arrived)
                 if how == "landed":
-                    if retried:
-                        notes.append(_retry_note(retried))
+                    notes += self._retry_notes(retried)
                     return carried[1].result, [*notes, *carried[3], *said]
                 if how == "lost":
                     retried.append(self._locked.message if self._locked is not None
                                    else f"{upstream.remote} moved before the push")
-                    time.sleep(backoff(attempt, time.monotonic() - began))
+                    self._wait_after_loss(attempt, self._busy() - began)
                     continue
             pulled = self.pull(upstream, arrived, fetched) if upstream is not None \
                 else Pulled(None)
@@ -232,18 +237,57 @@ class Ledger:
                     return outcome.result, [*notes, *snap.warnings]
             why = self._commit(snap, outcome, author, upstream, blobs)
             if why is None:
-                if retried:
-                    notes.append(_retry_note(retried))
+                notes += self._retry_notes(retried)
                 return outcome.result, [*notes, *snap.warnings]
             retried.append(why)
             carried = (snap.head, outcome, blobs, list(snap.warnings)) if own_patch_only \
                 else None
-            time.sleep(backoff(attempt, time.monotonic() - began))
+            self._wait_after_loss(attempt, self._busy() - began)
         if self._locked is not None:
             raise BranchLocked(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
                                "was recorded", hint=self._locked.hint)
         raise ContentionError(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
                               "was recorded", hint="retry the command")
+
+    def _busy(self) -> float:
+        """A clock of the time this write spent other than giving way to others."""
+        return time.monotonic() - (self._turn.waited if self._turn is not None else 0.0)
+
+    def _wait_after_loss(self, attempt: int, took: float) -> None:
+        """Wait before trying again after the `attempt`-th lost race, having claimed a
+        turn on the shared ledger once enough races were lost (`turns`): an act
+        holding a claim tries again after the shortest wait, as the others give way."""
+        turn = self._turn
+        if turn is not None and not turn.tried and attempt + 1 >= turns.CLAIM_AFTER:
+            turn.tried = True
+            head = self.store.fetched_head
+            if head is not None and len(self.store.turns) < turns.MAX_CLAIMS:
+                name = turns.new_name(time.time())
+                if self.store.push_refs(turn.remote, [f"{head}:{turns.PREFIX}{name}"]):
+                    turn.mine = turn.claimed = name
+        if turn is None or turn.mine is None:
+            time.sleep(backoff(attempt, took))
+        # else no wait: the others give way from their next fetch
+
+    def _retry_notes(self, retried: list[str]) -> list[str]:
+        notes = [_retry_note(retried)] if retried else []
+        if self._turn is not None and self._turn.claimed:
+            notes.append(f"claimed the next turn on {self._turn.remote} after "
+                         f"{turns.CLAIM_AFTER} lost races, so that other writers wait for it")
+        if self._turn is not None and self._turn.gave_way:
+            notes.append(f"gave way {self._turn.gave_way} time(s) to an act that had lost "
+                         f"more races for {self._turn.remote}")
+        return notes
+
+    def _release_turn(self) -> None:
+        """Delete this write's claim on a turn, if it holds one, and the claims that
+        expired (their commands are gone), for what it is worth."""
+        turn = self._turn
+        if turn is None or turn.mine is None:
+            return
+        mine, turn.mine = turn.mine, None
+        stale = [name for name in turns.expired(self.store.turns, time.time()) if name != mine]
+        self.store.push_refs(turn.remote, [f":{turns.PREFIX}{name}" for name in [mine, *stale]])
 
     def _carry(self, upstream: Upstream, carried: Carried[Any], author: Author,
                arrived: list[tuple[str, str]]) -> tuple[str, list[str], str | None]:
@@ -352,6 +396,7 @@ class Ledger:
                     self._undo(commit, local)
                     raise
                 reached("pushed")
+                self._release_turn()  # the others wait for it
             previous = self.store.blob_ids(parent, [p for p in write.files
                                                     if p.startswith(REPLACED)]) \
                 if parent else {}
@@ -437,6 +482,19 @@ class Ledger:
     def _fetch(self, upstream: Upstream) -> str | None:
         """The shared branch's commit, fetched, once its history is checked."""
         theirs = self.store.fetch(upstream.remote, upstream.merge)
+        turn = self._turn
+        claims: list[str] | None = self.store.turns
+        if turn is not None and turns.outranked(self.store.turns, turn.mine, time.time()):
+            # An act that lost more races claimed the next turn: wait until it is done
+            # (asking the remote for its claims alone), then fetch what it recorded.
+            while claims is not None and turn.gave_way < turns.GIVE_WAY and \
+                    turns.outranked(claims, turn.mine, time.time()):
+                turn.gave_way += 1
+                pause = random.uniform(0.1, 0.3)
+                time.sleep(pause)
+                turn.waited += pause
+                claims = self.store.remote_turns(upstream.remote)
+            theirs = self.store.fetch(upstream.remote, upstream.merge)
         reached("fetched")
         self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
         return theirs

@@ -1,0 +1,79 @@
+"""Turns on a shared ledger: an act that keeps losing the race for the shared branch
+asks the other writers to let it land first.
+
+Every write to a shared ledger races for one branch, and each landing has one winner.
+With many writers, an act could lose race after race while fresh acts land, and give
+up (exit status 3). After CLAIM_AFTER lost races, an act pushes a claim: a ref of its
+own under refs/releasegate/turns/, named by the time it was made (by the clock of the
+machine that made it). Every write fetches the claims together with the branch. A
+write that sees a live claim older than its own (or any live claim, when it holds
+none) waits a moment and fetches again, GIVE_WAY times at most, so the act that has
+waited longest lands next. Its command deletes the claim when it ends.
+
+A claim is only a request. The branch's compare-and-swap still decides every landing,
+so a claim never lets in an act that would otherwise be refused. A claim that is lost
+(a remote that refuses such refs, a command killed while it held one) costs time,
+never correctness:
+- a claim dated more than LIVE_FOR seconds away from the reader's clock counts for
+  nothing, and the next command to release a claim deletes it;
+- no claim is made on a remote that already holds MAX_CLAIMS, so a remote that keeps
+  every claim (one that refuses deletions) never holds more than that.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PREFIX = "refs/releasegate/turns/"
+CLAIM_AFTER = 4  # races lost before an act claims a turn
+LIVE_FOR = 30.0  # seconds a claim counts, either side of the reader's clock
+MAX_CLAIMS = 32  # claims on the remote beyond which no more are made
+GIVE_WAY = 8  # times a write waits for others' claims at most
+_NAME = re.compile(r"([0-9]{1,12})-[0-9a-f]{16}")
+
+
+@dataclass
+class Turn:
+    """One write's part in taking turns: its claim, and how often it gave way."""
+
+    remote: str
+    mine: str | None = None  # the claim's name on the remote, while it holds one
+    claimed: str | None = None  # the claim it made, if any
+    tried: bool = False  # a claim was made, or the remote would not take one
+    gave_way: int = 0
+    waited: float = 0.0  # seconds spent giving way
+
+
+def new_name(now: float) -> str:
+    return f"{int(now)}-{os.urandom(8).hex()}"
+
+
+def _made(name: str) -> int | None:
+    found = _NAME.fullmatch(name)
+    return int(found.group(1)) if found else None
+
+
+def live(names: Iterable[str], now: float) -> list[str]:
+    """The claims that count, oldest first; names releasegate did not make are none."""
+    dated = [(made, name) for name in names if (made := _made(name)) is not None
+             and abs(now - made) <= LIVE_FOR]
+    return [name for _, name in sorted(dated)]
+
+
+def expired(names: Iterable[str], now: float) -> list[str]:
+    """Claims made longer than LIVE_FOR seconds ago: left by commands that are gone."""
+    return [name for name in names
+            if (made := _made(name)) is not None and now - made > LIVE_FOR]
+
+
+def outranked(names: Iterable[str], mine: str | None, now: float) -> bool:
+    """Whether another act's claim comes before this write: any live claim when it
+    holds none, an older one when it does."""
+    claims = live(names, now)
+    others = [name for name in claims if name != mine]
+    if not others:
+        return False
+    return mine not in claims or claims.index(others[0]) < claims.index(mine)
