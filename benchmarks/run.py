@@ -91,7 +91,11 @@ class BenchError(RuntimeError):
 
 
 def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASEGATE_")}
+    # PYTHONDONTWRITEBYTECODE is dropped: an installed releasegate has its bytecode
+    # (pip compiles it, as it did the dependencies'), so with the variable set an
+    # editable install would compile every module again in every measured run.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RELEASEGATE_") and k != "PYTHONDONTWRITEBYTECODE"}
     env["RELEASEGATE_LOG_DIR"] = str(WORK / "logs")
     return env
 

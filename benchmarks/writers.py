@@ -89,10 +89,14 @@ def writer_patch(n: int) -> str:
     return f"WRT-2026-{n:04d}"
 
 
+# As installed: with bytecode (see child_env in run.py).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def rg(ledger: Path, *args: str, person: str = "alice") -> subprocess.CompletedProcess[str]:
     return subprocess.run([PYTHON, "-m", "releasegate", "--ledger", str(ledger), "--as",
                            person, *args], capture_output=True, text=True, check=False,
-                          timeout=300)
+                          timeout=300, env=CHILD_ENV)
 
 
 def must(ledger: Path, *args: str, person: str = "alice") -> None:
