@@ -293,7 +293,7 @@ def test_a_write_leaves_no_fetched_ref_and_the_tracking_branch_at_the_remote(
 
 
 def _lose_races(b: Cli, monkeypatch: pytest.MonkeyPatch, races: int,
-                act: Callable[[int], None], bare: Path) -> list[str]:
+                act: Callable[[int], object], bare: Path) -> list[str]:
     """Make B's first `races` pushes lose to A's `act(n)`, run just before each; what
     the remote held under refs/releasegate/turns/ at each of B's pushes."""
     real_push = GitStore.push
