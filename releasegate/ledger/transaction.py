@@ -256,7 +256,7 @@ class Ledger:
     def _wait_after_loss(self, attempt: int, took: float) -> None:
         """Wait before trying again after the `attempt`-th lost race, having claimed a
         turn on the shared ledger once enough races were lost (`turns`): an act
-        holding a claim tries again after the shortest wait, as the others give way."""
+        holding a claim tries again at once, as the others give way."""
         turn = self._turn
         if turn is not None and not turn.tried and attempt + 1 >= turns.CLAIM_AFTER:
             turn.tried = True

@@ -7,8 +7,9 @@ up (exit status 3). After CLAIM_AFTER lost races, an act pushes a claim: a ref o
 own under refs/releasegate/turns/, named by the time it was made (by the clock of the
 machine that made it). Every write fetches the claims together with the branch. A
 write that sees a live claim older than its own (or any live claim, when it holds
-none) waits a moment and fetches again, GIVE_WAY times at most, so the act that has
-waited longest lands next. Its command deletes the claim when it ends.
+none) waits a moment and asks the remote for its claims again, GIVE_WAY times at
+most, so the act that has waited longest lands next. The claimant deletes its claim
+as soon as its act has landed (or when its command ends otherwise).
 
 A claim is only a request. The branch's compare-and-swap still decides every landing,
 so a claim never lets in an act that would otherwise be refused. A claim that is lost
@@ -42,7 +43,7 @@ class Turn:
     remote: str
     mine: str | None = None  # the claim's name on the remote, while it holds one
     claimed: str | None = None  # the claim it made, if any
-    tried: bool = False  # a claim was made, or the remote would not take one
+    tried: bool = False  # a claim was made or tried for (at most once a write)
     gave_way: int = 0
     waited: float = 0.0  # seconds spent giving way
 
