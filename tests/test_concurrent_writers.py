@@ -292,18 +292,20 @@ def test_a_write_leaves_no_fetched_ref_and_the_tracking_branch_at_the_remote(
 # -- taking turns: an act that keeps losing claims the next landing ------------------
 
 
-def _lose_races(b: Cli, monkeypatch: pytest.MonkeyPatch, races: int,
-                act: Callable[[int], object], bare: Path) -> list[str]:
-    """Make B's first `races` pushes lose to A's `act(n)`, run just before each; what
-    the remote held under refs/releasegate/turns/ at each of B's pushes."""
+def _lose_races(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs: Path,
+                bare: Path) -> list[list[str]]:
+    """Make B's first CLAIM_AFTER pushes lose, each to a test run A records on OTHER
+    just before it; the claims the remote held at each of B's pushes."""
+    a, b = shared
     real_push = GitStore.push
-    seen: list[str] = []
+    seen: list[list[str]] = []
 
     def push_after_a_colleague(self: GitStore, remote: str, ref: str, merge: str) -> None:
         if self.root == b.root:
-            seen.append(git(bare, "for-each-ref", "--format=%(refname)", turns.PREFIX))
-            if len(seen) <= races:
-                act(len(seen))
+            seen.append(_remote_claims(bare))
+            if len(seen) <= turns.CLAIM_AFTER:
+                must(a, "tests", "record", OTHER, "--env", "dev",
+                     str(junit_file(inputs / f"a{len(seen)}", "smoke", 3 + len(seen))))
         real_push(self, remote, ref, merge)
 
     monkeypatch.setattr(GitStore, "push", push_after_a_colleague)
@@ -325,11 +327,9 @@ def _remote_claims(bare: Path) -> list[str]:
 def test_an_act_that_keeps_losing_claims_the_next_turn_and_takes_its_claim_back(
         shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    a, b = shared
+    _, b = shared
     bare = daemon.base / "ledger.git"
-    seen = _lose_races(b, monkeypatch, turns.CLAIM_AFTER, lambda n: must(
-        a, "tests", "record", OTHER, "--env", "dev",
-        str(junit_file(inputs / f"a{n}", "smoke", 3 + n))), bare)
+    seen = _lose_races(shared, monkeypatch, inputs, bare)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
 
@@ -337,8 +337,8 @@ def test_an_act_that_keeps_losing_claims_the_next_turn_and_takes_its_claim_back(
     assert f"recorded after {turns.CLAIM_AFTER} retries" in result.stderr
     assert "claimed the next turn on origin" in result.stderr
     assert len(seen) == turns.CLAIM_AFTER + 1
-    assert seen[:-1] == [""] * turns.CLAIM_AFTER  # no claim while losing the first races
-    claim = seen[-1].strip()
+    assert seen[:-1] == [[]] * turns.CLAIM_AFTER  # no claim while losing the first races
+    [claim] = seen[-1]
     assert claim.startswith(turns.PREFIX) and turns.live([claim.split("/")[-1]],
                                                          time.time())
     assert _remote_claims(bare) == []  # taken back once the act landed
@@ -376,9 +376,7 @@ def test_an_expired_claim_counts_for_nothing_and_the_next_claimant_deletes_it(
     assert "gave way" not in first.stderr
     assert len(_remote_claims(bare)) == 1  # only a claimant cleans up
 
-    _lose_races(b, monkeypatch, turns.CLAIM_AFTER, lambda n: must(
-        a, "tests", "record", OTHER, "--env", "dev",
-        str(junit_file(inputs / f"a{n}", "smoke", 3 + n))), bare)
+    _lose_races(shared, monkeypatch, inputs, bare)
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
 
     assert result.exit_code == 0, result.output
@@ -389,12 +387,10 @@ def test_an_expired_claim_counts_for_nothing_and_the_next_claimant_deletes_it(
 def test_an_older_claim_goes_first_and_a_claimant_gives_way_to_it(
         shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    a, b = shared
+    _, b = shared
     bare = daemon.base / "ledger.git"
     older = _claim_on(bare, time.time() - 5)
-    _lose_races(b, monkeypatch, turns.CLAIM_AFTER, lambda n: must(
-        a, "tests", "record", OTHER, "--env", "dev",
-        str(junit_file(inputs / f"a{n}", "smoke", 3 + n))), bare)
+    _lose_races(shared, monkeypatch, inputs, bare)
     monkeypatch.setattr(turns, "GIVE_WAY", 2)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
@@ -410,23 +406,21 @@ def test_a_remote_that_refuses_claims_still_takes_every_act(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A host whose hook refuses refs other than the branch: acts land as before,
     without turns, and say nothing about them."""
-    a, b = shared
+    _, b = shared
     bare = daemon.base / "ledger.git"
     hook = bare / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\nwhile read old new ref; do\n  case $ref in\n"
                     "    refs/heads/*) ;;\n    *) echo \"only branches here\" >&2; exit 1;;\n"
                     "  esac\ndone\n", encoding="utf-8")
     hook.chmod(0o755)
-    seen = _lose_races(b, monkeypatch, turns.CLAIM_AFTER, lambda n: must(
-        a, "tests", "record", OTHER, "--env", "dev",
-        str(junit_file(inputs / f"a{n}", "smoke", 3 + n))), bare)
+    seen = _lose_races(shared, monkeypatch, inputs, bare)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
 
     assert result.exit_code == 0, result.output
     assert f"recorded after {turns.CLAIM_AFTER} retries" in result.stderr
     assert "claimed" not in result.stderr
-    assert seen == [""] * (turns.CLAIM_AFTER + 1) and _remote_claims(bare) == []
+    assert seen == [[]] * (turns.CLAIM_AFTER + 1) and _remote_claims(bare) == []
 
 
 def test_refs_under_turns_that_releasegate_did_not_make_are_ignored(
