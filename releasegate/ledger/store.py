@@ -56,6 +56,7 @@ class Author:
 
 
 FETCHED = "refs/releasegate/fetched/"  # each fetch's refs, until the race is over
+PROTOCOL = "protocol.version=0"  # how the remote is asked (see GitStore.fetch)
 SHORT_WALK = 64  # first parents read before git is asked whether a commit is an ancestor
 REPLACED = "board/"  # the only files a write replaces (derived rows); all else is added
 
@@ -554,7 +555,7 @@ class GitStore:
             self._call("fetch", "-q", "--no-write-fetch-head", "--refmap=", "--no-tags",
                        "--no-recurse-submodules", "--no-auto-maintenance",
                        "--no-show-forced-updates", remote, f"+{merge}:{private}",
-                       f"+{turns.PREFIX}*:{private}-turn-*", config="protocol.version=0")
+                       f"+{turns.PREFIX}*:{private}-turn-*", config=PROTOCOL)
         except InputError as exc:
             if "couldn't find remote ref" in exc.message:
                 return None
@@ -573,7 +574,7 @@ class GitStore:
     def remote_turns(self, remote: str) -> list[str] | None:
         """The claims on turns `remote` holds, asked without fetching anything; None
         when it cannot say."""
-        proc = self._process("-c", "protocol.version=0", "ls-remote", "--refs", remote,
+        proc = self._process("-c", PROTOCOL, "ls-remote", "--refs", remote,
                              f"{turns.PREFIX}*")
         if proc.returncode != 0:
             return None
