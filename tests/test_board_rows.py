@@ -281,3 +281,40 @@ def test_a_row_committed_as_a_symbolic_link_is_ignored_and_never_followed(
     assert secret.read_text(encoding="utf-8") == "{}"
     assert row.is_symlink()
     assert row_of(in_test.root)["summary"]["id"] == PATCH
+
+
+def test_a_write_in_a_fresh_clone_of_a_long_ledger_leaves_the_verdict_to_the_next_read(
+        rg: Cli, inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding a baseline without the index means walking the history, which on a long
+    ledger costs a write more than the act itself: the row goes without a verdict, and
+    `status` shows the same board as the events give; with the index at hand, or on a
+    short ledger, the row has its verdict as before."""
+    from releasegate.evidence import baselines
+
+    walk_to_prod(rg, inputs, OTHER, {"reg::t1": "failed", "reg::t2": "passed"},
+                 waive=("reg::t1",))
+    walk_to_test(rg, inputs, PATCH)
+    record_regression(rg, inputs, PATCH, {"reg::t1": "failed", "reg::t2": "passed"})
+
+    def clone_to_write(name: str) -> Cli:  # a clone of its own, not pushing back
+        clone = fresh_clone(rg.root, tmp_path, name)
+        git(clone.root, "remote", "remove", "origin")
+        return clone
+
+    short = clone_to_write("short")
+    must(short, "signoff", PATCH, "--env", "prod", "--role", "business", person="dave")
+    assert row_of(short.root)["gate"]["next"]["to"] == "prod"
+
+    monkeypatch.setattr(baselines, "AT_HAND_HEIGHT", 1)  # every ledger here is long
+    long = clone_to_write("long")
+    must(long, "signoff", PATCH, "--env", "prod", "--role", "business", person="dave")
+    assert row_of(long.root)["gate"] is None
+    assert row_of(long.root)["summary"] == row_of(short.root)["summary"]
+    assert board_of(long) == board_of(fresh_clone(long.root, tmp_path, "reader")) \
+        == from_events(long.root) == board_of(short)
+    must(long, "verify")
+
+    must(rg, "verify")  # which leaves the whole index under .git
+    assert (rg.root / ".git" / "releasegate" / "baselines.pickle").exists()
+    must(rg, "signoff", PATCH, "--env", "prod", "--role", "business", person="dave")
+    assert row_of(rg.root)["gate"]["next"]["to"] == "prod"  # the index is at hand

@@ -163,15 +163,22 @@ def row_after(ledger: Ledger, after: Snapshot, patch: str) -> Row:
     after.memo.setdefault("patch_tree", {})[patch] = tree
     if "patch_trees" in after.memo:
         after.memo["patch_trees"][patch] = tree
+    from releasegate.evidence.baselines import NotAtHand
+
     state = fold_patch(after, patch)
     pipeline = load_pipeline(after)
     row = summary_row(after, patch, tree, state)
+    # The verdict is the board's convenience: a write works it out from what is at
+    # hand, never by walking a long ledger's history for a baseline (a fresh CI clone
+    # of years of patches), which would cost the act more than the act itself.
+    after.memo["at_hand_only"] = True
     try:  # as of the act itself (its event's time), as `status` would have shown it
         gate = next_gate(ledger, after, pipeline, config_key(after, pipeline), state,
                          clock.parse_stamp(state.events[-1].at))
-    except ReleasegateError:
-        # Damaged records elsewhere (a baseline's evidence) stop reads, not this act:
-        # the row goes without a verdict, and `status` works one out (or stops) itself.
+    except (ReleasegateError, NotAtHand):
+        # Damaged records elsewhere (a baseline's evidence) stop reads, not this act,
+        # and a baseline not at hand is found by the next read: the row goes without a
+        # verdict, and `status` works one out (or stops) itself.
         gate = None
     return replace(row, gate=gate)
 

@@ -119,6 +119,8 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
         # the ledger's index held then, without indexing every past head again.
         snap, before = snap.replaying
     if before is None:
+        if snap.memo.get("at_hand_only") and not _whole(ledger, snap) and _long(snap):
+            raise NotAtHand
         if not _whole(ledger, snap) and not snap.store.shallow_commits():
             known, found = _newest_shipped(snap, system, env, suite, exclude)
             if known:
@@ -131,6 +133,25 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
                 best is None or _order(ref) > _order(best)):
             best = ref
     return best
+
+
+AT_HAND_HEIGHT = 10_000  # commits up to which a write looks for baselines without the index
+
+
+class NotAtHand(Exception):
+    """Raised for a snapshot that asks for what is at hand only (`at_hand_only` in its
+    memo) when finding a baseline would mean walking a long ledger's history or
+    reading one system's rows: a clone without the baseline index (a fresh CI clone)
+    of more than AT_HAND_HEIGHT commits."""
+
+
+def _long(snap: Snapshot) -> bool:
+    from releasegate.ledger.height import height_of
+
+    if snap.head is None:
+        return False
+    height = height_of(snap.store, snap.head)
+    return height is None or height > AT_HAND_HEIGHT
 
 
 def _newest(ledger: Ledger, snap: Snapshot, key: tuple[str, str, str]) -> list[BaselineRef]:
