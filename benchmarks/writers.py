@@ -12,7 +12,9 @@ its acts rotate through a test run recorded in dev (a fresh JUnit file each time
 sign-off and a filled dev-review checklist for test, on its own patch, and every
 fifth act records a test run on one patch all writers share. Each act is timed from
 start to exit; its attempts are read from the notice releasegate prints on standard
-error when it had to retry.
+error when it had to retry. "CPU per act" is the CPU time of the acts' processes and
+the git processes they waited for (not the daemon's), "CPU idle" the share of the
+machine's CPU time (/proc/stat, all cores) left idle while the acts ran.
 
 Every run is also a check, else exit status 2 and no figures: no act exits other
 than 0 (3 is "contended past the retries"), and the shared ledger holds exactly one
@@ -26,6 +28,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -75,6 +78,8 @@ class Round:
     acts: list[Act]
     seconds: float
     events: int  # new events in the shared ledger
+    cpu: float  # CPU seconds of the acts' processes and the git processes they ran
+    idle: float | None  # share of the machine's CPU time left idle during the acts
 
     @property
     def throughput(self) -> float:
@@ -83,6 +88,21 @@ class Round:
     def latency(self, q: float) -> float:
         ordered = sorted(a.seconds for a in self.acts)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def idle_ticks() -> tuple[int, int] | None:
+    """(idle, all) clock ticks of every CPU since boot, from /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(t) for t in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return ticks[3] + ticks[4], sum(ticks[:8])  # idle + iowait; user .. steal
 
 
 def writer_patch(n: int) -> str:
@@ -194,19 +214,23 @@ def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
                                        done.stderr[-400:]))
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(1, writers + 1)]
+        cpu_before, ticks_before = children_cpu(), idle_ticks()
         start = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
+        cpu, ticks_after = children_cpu() - cpu_before, idle_ticks()
+        idle = None if ticks_before is None or ticks_after is None else \
+            (ticks_after[0] - ticks_before[0]) / max(1, ticks_after[1] - ticks_before[1])
         after = int(git("-C", bare, "rev-list", "--count", "main"))
         check = folder / "check"
         git("clone", "-q", url, check)
         audit = rg(check, "verify")
         if audit.returncode != 0:
             raise SystemExit(f"verify found problems after {writers} writers: {audit.stdout}")
-    return Round(writers, results, seconds, after - before)
+    return Round(writers, results, seconds, after - before, cpu, idle)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -262,11 +286,13 @@ def main() -> int:
                      f"{r.latency(0.95):.2f} s", f"{max(a.seconds for a in r.acts):.2f} s",
                      f"{statistics.mean(attempts):.2f}", f"{max(attempts)}",
                      f"{sum('claimed the next turn' in a.stderr for a in r.acts)}",
-                     f"{sum(a.gave_way > 0 for a in r.acts)}"])
+                     f"{sum(a.gave_way > 0 for a in r.acts)}",
+                     f"{r.cpu / len(r.acts) * 1000:.0f} ms",
+                     "n/a" if r.idle is None else f"{r.idle:.0%}"])
     print(table(["writers", "acts", "landed (new commits)", "exit 3", "throughput",
                  f"vs {base.writers} writer(s)", "median latency", "p95 latency",
                  "slowest", "attempts, mean", "attempts, most", "acts that claimed a turn",
-                 "acts that gave way"],
+                 "acts that gave way", "CPU per act", "CPU idle"],
                 rows))
     if failures:
         print("\n".join(["", "The run misbehaved; the figures mean nothing:", *failures]),
