@@ -158,13 +158,13 @@ def with_rows(ledger: Ledger, operation: Callable[[Snapshot], Write[T]]) -> Call
 
 def row_after(ledger: Ledger, after: Snapshot, patch: str) -> Row:
     """The row of `patch` in the snapshot `after` (a head with a write's files added)."""
+    from releasegate.evidence.baselines import NotAtHand
+
     folder = f"{PATCHES}/{patch}"
     tree = after.store.folder_id_after(after.head, folder, after.ids_under(folder))
     after.memo.setdefault("patch_tree", {})[patch] = tree
     if "patch_trees" in after.memo:
         after.memo["patch_trees"][patch] = tree
-    from releasegate.evidence.baselines import NotAtHand
-
     state = fold_patch(after, patch)
     pipeline = load_pipeline(after)
     row = summary_row(after, patch, tree, state)

@@ -119,12 +119,13 @@ def find_baseline(ledger: Ledger, snap: Snapshot, system: str, env: str, suite: 
         # the ledger's index held then, without indexing every past head again.
         snap, before = snap.replaying
     if before is None:
-        if snap.memo.get("at_hand_only") and not _whole(ledger, snap) and _long(snap):
-            raise NotAtHand
-        if not _whole(ledger, snap) and not snap.store.shallow_commits():
-            known, found = _newest_shipped(snap, system, env, suite, exclude)
-            if known:
-                return found
+        if not _whole(ledger, snap):
+            if snap.memo.get("at_hand_only") and _long(snap):
+                raise NotAtHand
+            if not snap.store.shallow_commits():
+                known, found = _newest_shipped(snap, system, env, suite, exclude)
+                if known:
+                    return found
         return next((r for r in _newest(ledger, snap, (system, env, suite))
                      if r.patch != exclude), None)
     best: BaselineRef | None = None
