@@ -5,7 +5,6 @@ instead of being done again. The shared ledger is served by `git daemon` on
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from releasegate.actions import evidence
 from releasegate.actions.setup import init_ledger
 from releasegate.ledger import transaction, turns
 from releasegate.ledger.store import GitStore
-from releasegate.ledger.transaction import ATTEMPTS, backoff
+from releasegate.ledger.transaction import backoff
 from tests.git_daemon import GitDaemon, bare_repository
 from tests.helpers import (
     PATCH,
@@ -255,26 +254,27 @@ def test_jobs_promoting_one_patch_at_once_record_one_promotion(
     assert len(promoted) == 2  # dev, and test once
 
 
-def test_the_wait_after_a_lost_race_shrinks_with_each_race_lost() -> None:
-    """The act that has lost most races tries again soonest, so it is not overtaken
-    at every turn by acts that have just begun."""
-    waits = [[backoff(attempt, 0.2) for _ in range(300)] for attempt in range(ATTEMPTS - 1)]
-    means = [sum(w) / len(w) for w in waits]
-    assert all(later < earlier for earlier, later in itertools.pairwise(means[:5]))
-    assert 0.35 < means[0] < 0.65 and max(waits[-1]) <= 0.15
-    assert all(min(w) > 0 for w in waits)
+def test_writers_that_lost_the_same_race_spread_out_before_trying_again() -> None:
+    """The wait after a lost race is about half the lost try's time, never nothing,
+    and random, so the writers that lost together do not all come back at once."""
+    waits = [backoff(0.2) for _ in range(300)]
+    assert 0.08 < sum(waits) / len(waits) < 0.12
+    assert min(waits) >= 0.05 and max(waits) <= 0.15
+    assert max(waits) - min(waits) > 0.05
+    assert len(set(waits)) > 250
 
 
 def test_the_waits_stretch_with_how_long_a_try_takes_within_bounds() -> None:
     """On a busy machine, where each try takes longer, the waits stretch with it;
     however slow or quick a try, they stay between bounds."""
-    def mean_first_wait(took: float) -> float:
-        return sum(backoff(0, took) for _ in range(300)) / 300
+    def mean_wait(took: float) -> float:
+        return sum(backoff(took) for _ in range(300)) / 300
 
-    assert mean_first_wait(0.2) < mean_first_wait(0.6) < mean_first_wait(1.0)
-    assert 2.0 < mean_first_wait(60.0) < 3.0  # at most half a second a unit
-    assert 0.15 < mean_first_wait(0.0) < 0.35  # at least 50 ms a unit
-    assert max(backoff(0, 60.0) for _ in range(300)) <= 3.75
+    assert mean_wait(0.2) < mean_wait(0.6) < mean_wait(1.0)
+    assert 0.4 < mean_wait(60.0) < 0.6  # at most half a second a unit
+    assert 0.04 < mean_wait(0.0) < 0.06  # at least 50 ms a unit
+    assert max(backoff(60.0) for _ in range(300)) <= 0.75
+    assert min(backoff(0.0) for _ in range(300)) >= 0.025
 
 
 def test_a_write_leaves_no_fetched_ref_and_the_tracking_branch_at_the_remote(
@@ -309,7 +309,7 @@ def _lose_races(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs
         real_push(self, remote, ref, merge)
 
     monkeypatch.setattr(GitStore, "push", push_after_a_colleague)
-    monkeypatch.setattr(transaction, "backoff", lambda attempt, took: 0.0)
+    monkeypatch.setattr(transaction, "backoff", lambda took: 0.0)
     return seen
 
 

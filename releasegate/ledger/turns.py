@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 PREFIX = "refs/releasegate/turns/"
-CLAIM_AFTER = 4  # races lost before an act claims a turn
+CLAIM_AFTER = 3  # races lost before an act claims a turn
 LIVE_FOR = 30.0  # seconds a claim counts, either side of the reader's clock
 MAX_CLAIMS = 32  # claims on the remote beyond which no more are made
 GIVE_WAY = 8  # times a write waits for others' claims at most
