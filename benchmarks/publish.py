@@ -47,6 +47,7 @@ from ledger_factory import (  # noqa: E402
     patch_id,
     system_of,
 )
+from run import child_env  # noqa: E402  (the environment every measured run gets)
 
 WORK = HERE / ".work"
 SCRATCH = WORK / "scratch"
@@ -67,16 +68,6 @@ def releasegate() -> str:
     if not found:
         sys.exit("the releasegate command is not installed in this environment")
     return found
-
-
-def child_env() -> dict[str, str]:
-    # PYTHONDONTWRITEBYTECODE is dropped: an installed releasegate has its bytecode
-    # (pip compiles it, as it did the dependencies'), so with the variable set an
-    # editable install would compile every module again in every measured run.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("RELEASEGATE_") and k != "PYTHONDONTWRITEBYTECODE"}
-    env["RELEASEGATE_LOG_DIR"] = str(WORK / "logs")
-    return env
 
 
 def publish(ledger: Path, site: Path, label: str) -> Run:
