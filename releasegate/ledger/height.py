@@ -21,7 +21,14 @@ def height_of(store: GitStore, commit: str) -> int | None:
     """The number of `commit` on the first-parent line (the first commit is 1); None
     when this clone's history is cut short before a commit that says its number. The
     line found is checked against the next one below it, so one written by hand with
-    plain git (it would reorder baselines) stops the command."""
+    plain git (it would reorder baselines) stops the command. Known once per commit
+    and store: a write asks for its parent's both for its board row and its commit."""
+    if commit not in store.heights:
+        store.heights[commit] = _counted(store, commit)
+    return store.heights[commit]
+
+
+def _counted(store: GitStore, commit: str) -> int | None:
     shallow = store.shallow_commits()
     found = _said_below(store, commit, shallow, WALK)
     if found is None:

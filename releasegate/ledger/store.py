@@ -76,6 +76,7 @@ class GitStore:
         self.fetched_head: str | None = None  # the shared branch's commit, last fetched
         self.turns: list[str] = []  # the claims on turns the last fetch found (`turns`)
         self._loose: Path | bool | None = False  # False: not looked up yet
+        self.heights: dict[str, int | None] = {}  # commit -> its height (`height_of`)
         self.objects = ObjectReader(root, _GIT_ENV)
 
     # -- reads (git command line) ---------------------------------------------------
