@@ -16,7 +16,7 @@ import pytest
 
 from releasegate.actions import evidence
 from releasegate.actions.setup import init_ledger
-from releasegate.ledger import transaction, turns
+from releasegate.ledger import handoff, transaction, turns
 from releasegate.ledger.store import GitStore
 from releasegate.ledger.transaction import backoff
 from tests.git_daemon import GitDaemon, bare_repository
@@ -74,11 +74,12 @@ def _race_once(b: Cli, monkeypatch: pytest.MonkeyPatch, act: object) -> list[str
     real_push = GitStore.push
     raced: list[str] = []
 
-    def push_after_a_colleague(self: GitStore, remote: str, ref: str, merge: str) -> None:
+    def push_after_a_colleague(self: GitStore, remote: str, ref: str, merge: str,
+                                *rest: object) -> None:
         if self.root == b.root and not raced:
             raced.append("raced")
             act()  # type: ignore[operator]
-        real_push(self, remote, ref, merge)
+        real_push(self, remote, ref, merge, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(GitStore, "push", push_after_a_colleague)
     return raced
@@ -300,16 +301,19 @@ def _lose_races(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs
     real_push = GitStore.push
     seen: list[list[str]] = []
 
-    def push_after_a_colleague(self: GitStore, remote: str, ref: str, merge: str) -> None:
+    def push_after_a_colleague(self: GitStore, remote: str, ref: str, merge: str,
+                                *rest: object) -> None:
         if self.root == b.root:
             seen.append(_remote_claims(bare))
             if len(seen) <= turns.CLAIM_AFTER:
                 must(a, "tests", "record", OTHER, "--env", "dev",
                      str(junit_file(inputs / f"a{len(seen)}", "smoke", 3 + len(seen))))
-        real_push(self, remote, ref, merge)
+        real_push(self, remote, ref, merge, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(GitStore, "push", push_after_a_colleague)
     monkeypatch.setattr(transaction, "backoff", lambda took: 0.0)
+    # Turns matter where acts cannot be handed on (a remote refusing such refs).
+    monkeypatch.setattr(GitStore, "hand_on", lambda self, remote, commit, ref: False)
     return seen
 
 
@@ -452,3 +456,236 @@ def test_claims_count_within_their_lifetime_oldest_first() -> None:
     assert turns.outranked(names, fresh, now) and not turns.outranked(names, older, now)
     assert not turns.outranked([stale, ahead, older], older, now)
     assert turns.outranked([older], "gone-already", now)
+
+
+# -- handing an act on: the next writer to land takes it along -----------------------
+
+
+def _handed_on(bare: Path) -> list[str]:
+    return git(bare, "for-each-ref", "--format=%(refname)", handoff.PREFIX).split()
+
+
+def _sign_offs(bare: Path, patch: str) -> int:
+    return [p.rsplit("-", 1)[1] for p in _pushed_events(bare, patch)].count("signoff.yaml")
+
+
+def test_an_act_that_lost_is_handed_on_and_the_next_writer_lands_it(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """B loses a race to A, hands its sign-off on and waits; A's next act takes it
+    along. B's sign-off is recorded once, by its author, after A's act, with the
+    ledger's numbering intact, and B's clone comes up to the shared ledger."""
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+    _race_once(b, monkeypatch, lambda: must(
+        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    built = _count_sign_offs(monkeypatch)
+    real_ask = GitStore.has_remote_ref
+    seen: list[list[str]] = []
+
+    def ask_after_a_colleague(self: GitStore, remote: str, ref: str) -> bool | None:
+        if self.root == b.root and not seen:
+            seen.append(_handed_on(bare))
+            must(a, "tests", "record", OTHER, "--env", "dev",
+                 str(junit_file(inputs / "second", "smoke", 4)))
+        return real_ask(self, remote, ref)
+
+    monkeypatch.setattr(GitStore, "has_remote_ref", ask_after_a_colleague)
+
+    result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert "another writer's push recorded it on origin" in result.stderr
+    assert "recorded after 1 retry" in result.stderr
+    assert built.count("signoff") == 1
+    assert len(seen[0]) == 1 and seen[0][0].startswith(handoff.PREFIX)
+    assert _handed_on(bare) == []
+    assert _sign_offs(bare, PATCH) == 1
+    log = git(bare, "log", "--format=%an|%s", "-3", "main").splitlines()
+    assert log[0] == f"Bob Li|{PATCH}: approve for test as app-owner by bob"
+    assert [line.split("|")[1].split(":")[0] for line in log[1:]] == [OTHER, OTHER]
+    assert git(b.root, "rev-parse", "HEAD") == git(bare, "rev-parse", "main")
+    assert git(b.root, "status", "--porcelain") == ""
+    assert git(a.root, "status", "--porcelain") == ""
+    assert git(b.root, "for-each-ref", "refs/releasegate/").strip() == ""
+    assert b("verify").exit_code == 0 and a("verify").exit_code == 0
+
+
+def test_an_act_handed_on_that_no_one_takes_is_landed_by_its_own_command(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+    _race_once(b, monkeypatch, lambda: must(
+        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    monkeypatch.setattr(handoff, "ASK_FIRST", (0.01, 0.02))
+    monkeypatch.setattr(handoff, "ASK_EVERY", (0.01, 0.02))
+
+    result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert "recorded after 1 retry" in result.stderr
+    assert "another writer" not in result.stderr
+    assert _handed_on(bare) == [] and _sign_offs(bare, PATCH) == 1
+    assert b("verify").exit_code == 0
+
+
+def test_a_remote_without_atomic_pushes_takes_no_act_handed_on(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Landing an act handed on needs an atomic push; on a remote that has none the
+    write tries again itself, as before."""
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+    git(bare, "config", "receive.advertiseAtomic", "false")
+    _race_once(b, monkeypatch, lambda: must(
+        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+
+    result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert "recorded after 1 retry" in result.stderr
+    assert _handed_on(bare) == [] and _sign_offs(bare, PATCH) == 1
+
+
+def _hand_on_by_hand(clone: Path, bare: Path, made: float, change: Callable[[Path], None],
+                     message: str = "CBS: by hand") -> str:
+    """A commit on the shared ledger's head made with plain git, left on the remote as
+    an act handed on, made at `made`; its ref's name."""
+    git(clone, "pull", "-q", "--ff-only")
+    change(clone)
+    git(clone, "add", "-A")
+    git(clone, "commit", "-q", "-m", message)
+    name = f"{int(made)}-{'cd' * 8}"
+    git(clone, "push", "-q", "origin", f"HEAD:{handoff.PREFIX}{name}")
+    git(clone, "reset", "-q", "--hard", "HEAD~1")
+    return name
+
+
+@pytest.mark.parametrize("forgery", ["edits an event", "deletes an event",
+                                     "two patches", "the pipeline"])
+def test_an_act_handed_on_that_is_not_one_act_of_one_patch_is_never_taken_along(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, tmp_path: Path, forgery: str) -> None:
+    """Refs under pending/ are written by anyone who may push: a commit there that
+    changes recorded evidence, or more than one patch's folder or the pipeline, never
+    reaches the branch; the writer lands its own act all the same."""
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+
+    def change(clone: Path) -> None:
+        events = sorted((clone / "patches" / PATCH / "events").iterdir())
+        if forgery == "edits an event":
+            events[0].write_text(events[0].read_text() + "# edited\n")
+        elif forgery == "deletes an event":
+            events[-1].unlink()
+        elif forgery == "two patches":
+            for patch in (PATCH, OTHER):
+                (clone / "patches" / patch / "events" / "0099-note.yaml").write_text("x: 1\n")
+        else:
+            (clone / "releasegate.yaml").write_text(
+                (clone / "releasegate.yaml").read_text() + "# edited\n")
+
+    before = git(bare, "rev-parse", "main").strip()
+    name = _hand_on_by_hand(b.root, bare, time.time(), change)
+
+    result = a("signoff", OTHER, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert git(bare, "rev-list", "--count", f"{before}..main").strip() == "1"
+    assert _handed_on(bare) == [f"{handoff.PREFIX}{name}"]  # not its to delete while live
+    assert a("verify").exit_code == 0
+
+
+def test_an_expired_act_handed_on_is_not_taken_and_its_ref_is_deleted(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path) -> None:
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+
+    def note(clone: Path) -> None:
+        (clone / "patches" / PATCH / "events" / "0099-note.yaml").write_text("x: 1\n")
+
+    before = git(bare, "rev-parse", "main").strip()
+    _hand_on_by_hand(b.root, bare, time.time() - handoff.LIVE_FOR - 60, note)
+
+    must(a, "signoff", OTHER, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert git(bare, "rev-list", "--count", f"{before}..main").strip() == "1"
+    assert _handed_on(bare) == []
+
+
+def test_an_act_handed_on_by_a_command_killed_since_is_taken_along_once(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path) -> None:
+    """An act another writer's command handed on and then died: the next writer takes
+    it along once, and a writer after that finds nothing left to take."""
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+    killed = _releasegate_killed(b.root, "signoff", PATCH, "--env", "test", "--role",
+                                 "app-owner", person="bob", colleague=a.root, inputs=inputs)
+    assert killed.returncode == -9, killed.stderr
+    [ref] = _handed_on(bare)
+
+    must(a, "signoff", OTHER, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert _handed_on(bare) == []
+    assert _sign_offs(bare, PATCH) == 1 and _sign_offs(bare, OTHER) == 1
+    assert git(bare, "log", "--format=%s", "-1", "main").startswith(f"{PATCH}: approve")
+    must(a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 5)))
+    assert _sign_offs(bare, PATCH) == 1
+    assert a("verify").exit_code == 0
+    assert ref.startswith(handoff.PREFIX)
+
+
+def test_a_command_killed_once_it_handed_its_act_on_records_it_once_when_run_again(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path) -> None:
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+    killed = _releasegate_killed(b.root, "signoff", PATCH, "--env", "test", "--role",
+                                 "app-owner", person="bob", colleague=a.root, inputs=inputs)
+    assert killed.returncode == -9, killed.stderr
+    assert len(_handed_on(bare)) == 1 and _sign_offs(bare, PATCH) == 0
+
+    again = _releasegate(b.root, "signoff", PATCH, "--env", "test", "--role", "app-owner",
+                         person="bob")
+    assert again.returncode == 0, again.stderr
+    # The act left behind no longer holds on top of the one just recorded: its ref
+    # went with that push, and no later writer takes it.
+    assert _handed_on(bare) == []
+    must(a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 5)))
+
+    assert _sign_offs(bare, PATCH) == 1
+    assert git(b.root, "status", "--porcelain") == ""
+    assert _releasegate(b.root, "verify", person="bob").returncode == 0
+
+
+KILLED_AFTER_HANDING_ON = """\
+import subprocess, sys
+from releasegate.ledger.store import GitStore
+from releasegate.cli.main import main
+colleague, junit, patch = sys.argv[1:4]
+real = GitStore.push
+def push(self, *args, **kwargs):
+    if not getattr(push, "done", False):
+        push.done = True
+        subprocess.run([sys.executable, "-m", "releasegate", "--ledger", colleague, "--as",
+                        "alice", "tests", "record", patch, "--env", "dev", junit],
+                       check=True, capture_output=True,
+                       env={k: v for k, v in __import__("os").environ.items()
+                            if k != "RELEASEGATE_TEST_KILL_AT"})
+    return real(self, *args, **kwargs)
+GitStore.push = push
+sys.argv = ["releasegate", *sys.argv[4:]]
+main()
+"""
+
+
+def _releasegate_killed(clone: Path, *args: str, person: str, colleague: Path,
+                        inputs: Path) -> subprocess.CompletedProcess[str]:
+    """Run releasegate in `clone`, make its first push lose to a test run the colleague's
+    clone records on OTHER, and kill it with SIGKILL once it handed its act on."""
+    import os
+
+    junit = junit_file(inputs / "colleague", "smoke", 3)
+    env = {**os.environ, "RELEASEGATE_TEST_KILL_AT": "handed-on"}
+    return subprocess.run([sys.executable, "-c", KILLED_AFTER_HANDING_ON, str(colleague),
+                           str(junit), OTHER, "--ledger", str(clone), "--as", person, *args],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)

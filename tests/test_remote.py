@@ -102,7 +102,8 @@ def test_a_rejected_push_that_keeps_failing_leaves_no_local_commit(
     before = fingerprint(a.root)
     from releasegate.core.errors import ContentionError
 
-    def always_rejected(self: GitStore, remote: str, ref: str, merge: str) -> None:
+    def always_rejected(self: GitStore, remote: str, ref: str, merge: str,
+                        *rest: object) -> None:
         raise ContentionError("rejected")
 
     monkeypatch.setattr(GitStore, "push", always_rejected)

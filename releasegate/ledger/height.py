@@ -99,3 +99,14 @@ def with_height(message: str, height: int | None) -> str:
     body = message.rstrip("\n")
     gap = "\n" if "\n\n" in body else "\n\n"  # a line of the body, or a body of its own
     return f"{body}{gap}{TRAILER}: {height}\n"
+
+
+def without_height(message: str) -> str:
+    """`message` without the line that gives a commit's number (for the same act
+    committed again elsewhere, where it gets the number of its new place)."""
+    lines = message.rstrip("\n").split("\n")
+    if len(lines) > 1 and lines[-1].startswith(f"{TRAILER}:"):
+        lines.pop()
+        while lines and not lines[-1]:
+            lines.pop()
+    return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.core.errors import ContentionError, InputError, TransientError
-from releasegate.ledger import loose, turns
+from releasegate.ledger import handoff, loose, turns
 from releasegate.ledger.events import patch_folders
 from releasegate.ledger.objects import Entry, ObjectReader, parse_tree
 
@@ -55,8 +55,26 @@ class Author:
     email: str
 
 
+class NoAtomicPush(ContentionError):
+    """The remote does not take atomic pushes, which landing acts handed on needs."""
+
+
+@dataclass(frozen=True)
+class HandedOn:
+    """An act another writer handed on (`handoff`): the commit it was made on, its
+    author and message, and the files it adds or replaces (path -> blob id)."""
+
+    parent: str
+    author: Author
+    message: str
+    files: dict[str, str]
+
+
 FETCHED = "refs/releasegate/fetched/"  # each fetch's refs, until the race is over
 PROTOCOL = "protocol.version=0"  # how the remote is asked (see GitStore.fetch)
+# A push of a commit to a new ref, after the branch moved on to commits this clone does
+# not have: without asking the remote what it has, git would send the whole history.
+NEGOTIATE = "push.negotiate=true"
 SHORT_WALK = 64  # first parents read before git is asked whether a commit is an ancestor
 REPLACED = "board/"  # the only files a write replaces (derived rows); all else is added
 
@@ -75,6 +93,7 @@ class GitStore:
         self._tracking: tuple[str, str] | None = None
         self.fetched_head: str | None = None  # the shared branch's commit, last fetched
         self.turns: list[str] = []  # the claims on turns the last fetch found (`turns`)
+        self.pending: dict[str, str] = {}  # acts handed on, by name, the last fetch found
         self._loose: Path | bool | None = False  # False: not looked up yet
         self.heights: dict[str, int | None] = {}  # commit -> its height (`height_of`)
         self.objects = ObjectReader(root, _GIT_ENV)
@@ -543,7 +562,8 @@ class GitStore:
         contend for a lock. A fetch is inside a race's window, where every process
         counts: git is asked for no tags, submodules or upkeep, and the refs are put
         right by `settle_fetches` once the race is over. The claims on turns come
-        with it (`self.turns`).
+        with it (`self.turns`), and the acts other writers handed on (`self.pending`,
+        name -> commit; `handoff`).
 
         It speaks git's original wire protocol: a ledger's remote has a few refs, so
         having them all advertised costs nothing, and it saves version 2's separate
@@ -551,12 +571,13 @@ class GitStore:
         52 ms to 7 ms; benchmarks/README.md)."""
         name = f"{os.getpid()}-{os.urandom(4).hex()}"
         private = f"{FETCHED}{name}"
-        self.turns, self.fetched_head = [], None
+        self.turns, self.pending, self.fetched_head = [], {}, None
         try:
             self._call("fetch", "-q", "--no-write-fetch-head", "--refmap=", "--no-tags",
                        "--no-recurse-submodules", "--no-auto-maintenance",
                        "--no-show-forced-updates", remote, f"+{merge}:{private}",
-                       f"+{turns.PREFIX}*:{private}-turn-*", config=PROTOCOL)
+                       f"+{turns.PREFIX}*:{private}-turn-*",
+                       f"+{handoff.PREFIX}*:{private}-pending-*", config=PROTOCOL)
         except InputError as exc:
             if "couldn't find remote ref" in exc.message:
                 return None
@@ -564,10 +585,14 @@ class GitStore:
                                  code="unreachable", hint="retry when it is back") from None
         claims = self._fetched_refs(f"{name}-turn-")
         self.turns = [ref.removeprefix(f"{private}-turn-") for ref in claims]
-        found = self.objects.read([private])[0]
+        handed = self._fetched_refs(f"{name}-pending-")
+        found, *acts = self.objects.read([private, *handed])
+        self.pending = {ref.removeprefix(f"{private}-pending-"): act.sha
+                        for ref, act in zip(handed, acts, strict=True)
+                        if act is not None and act.type == "commit"}
         commit = found.sha if found is not None and found.type == "commit" else None
         self.fetched_head = commit
-        self._fetched += [private, *claims]
+        self._fetched += [private, *claims, *handed]
         self._tracking = (f"refs/remotes/{remote}/{merge.removeprefix('refs/heads/')}",
                           commit) if commit is not None else None
         return commit
@@ -583,6 +608,69 @@ class GitStore:
                 for line in proc.stdout.splitlines()]
         return [ref.removeprefix(turns.PREFIX) for ref in refs
                 if ref.startswith(turns.PREFIX)]
+
+    def has_remote_ref(self, remote: str, ref: str) -> bool | None:
+        """Whether `remote` holds `ref`, asked without fetching anything; None when it
+        cannot say."""
+        proc = self._process("-c", PROTOCOL, "ls-remote", "--refs", remote, ref)
+        if proc.returncode != 0:
+            return None
+        return any(line.partition(b"\t")[2].decode("utf-8", "replace") == ref
+                   for line in proc.stdout.splitlines())
+
+    def handed_on(self, shas: Sequence[str]) -> dict[str, HandedOn]:
+        """The acts in commits other writers handed on, by commit: each one's parent,
+        author, message and the files it adds or replaces (path -> blob id). A commit
+        that is not one act on one parent, or that deletes or changes anything but a
+        board row, or that adds anything but a file, is left out."""
+        if not shas:
+            return {}
+        out = self.run("diff-tree", "--stdin", "-r", "-z", "--no-renames",
+                       input="".join(f"{sha}\n" for sha in shas).encode())
+        changes: dict[str, dict[str, str]] = {}
+        refused: set[str] = set()
+        fields = out.split(b"\0")
+        current = None
+        at = 0
+        while at < len(fields):
+            field = fields[at].decode("utf-8", "surrogateescape")
+            at += 1
+            if not field:
+                continue
+            if not field.startswith(":"):
+                current = field.strip()
+                changes.setdefault(current, {})
+                continue
+            path = fields[at].decode("utf-8", "surrogateescape") if at < len(fields) else ""
+            at += 1
+            _, mode, _, blob, status = field[1:].split(" ")
+            if current is None or mode != "100644" or not (
+                    status == "A" or (status == "M" and path.startswith(REPLACED))):
+                refused.add(current or "")
+                continue
+            changes[current][path] = blob
+        found: dict[str, HandedOn] = {}
+        for sha in shas:
+            record = self.commit_record(sha)
+            author = self._author_of(sha)
+            if record is None or author is None or sha in refused or not changes.get(sha):
+                continue
+            parents, message = record
+            if len(parents) == 1:
+                found[sha] = HandedOn(parents[0], author, message, changes[sha])
+        return found
+
+    def _author_of(self, commit: str) -> Author | None:
+        found = self.objects.read([commit])[0]
+        if found is None or found.type != "commit":
+            return None
+        header = found.data.split(b"\n\n", 1)[0].decode("utf-8", "replace")
+        for line in header.splitlines():
+            if line.startswith("author "):
+                name, _, rest = line[7:].partition(" <")
+                email = rest.partition(">")[0]
+                return Author(name, email) if name and email else None
+        return None
 
     def settle_fetches(self) -> None:
         """After the race: drop this process's fetched refs, point the remote-tracking
@@ -628,18 +716,51 @@ class GitStore:
                 pass  # alive, someone else's
         return orphans
 
-    def push(self, remote: str, ref: str, merge: str) -> None:
-        """Push `ref` to `merge` on `remote`. ContentionError when someone was first;
-        InputError when the remote refuses for good (a protected branch, a hook, a
-        checked-out branch), quoting its reason; TransientError when unreachable."""
+    def push(self, remote: str, ref: str, merge: str,
+             deleting: Mapping[str, str] | None = None) -> None:
+        """Push `ref` to `merge` on `remote`, and with it delete the refs `deleting`
+        (ref -> the commit each must still point at), all or nothing. ContentionError
+        when someone was first (or one of those refs moved or is gone); InputError when
+        the remote refuses for good (a protected branch, a hook, a checked-out branch),
+        quoting its reason; TransientError when unreachable."""
+        import git
+
+        leases = [f"--force-with-lease={name}:{sha}" for name, sha in (deleting or {}).items()]
+        atomic = ["--atomic", *leases] if leases else []
+        try:
+            self._git().push("-q", "--porcelain", *atomic, remote, f"{ref}:{merge}",
+                             *(f":{name}" for name in deleting or {}), env=dict(_GIT_ENV))
+        except git.GitCommandError as exc:
+            if leases and "not support --atomic" in _raw(exc.stderr):
+                raise NoAtomicPush(f"{remote} does not take atomic pushes") from None
+            raise _push_failure(remote, _raw(exc.stdout), _raw(exc.stderr)) from None
+        self._tracking = None  # git moved the remote-tracking branch to what it pushed
+
+    def hand_on(self, remote: str, commit: str, ref: str) -> bool:
+        """Push `commit` to the new ref `ref` on a remote that takes atomic pushes (the
+        only kind that may land it; `handoff`); False, and nothing said, when it would
+        not."""
         import git
 
         try:
-            self._git().push("-q", "--porcelain", remote, f"{ref}:{merge}",
-                             env=dict(_GIT_ENV))
-        except git.GitCommandError as exc:
-            raise _push_failure(remote, _raw(exc.stdout), _raw(exc.stderr)) from None
-        self._tracking = None  # git moved the remote-tracking branch to what it pushed
+            self._git()(c=NEGOTIATE).push("-q", "--porcelain", "--atomic", remote,
+                                          f"{commit}:{ref}", env=dict(_GIT_ENV))
+        except git.GitCommandError:
+            return False
+        return True
+
+    def withdraw(self, remote: str, ref: str, commit: str) -> bool:
+        """Delete `ref` on `remote` if it still points at `commit`; False when it does
+        not (it is gone: landed or dropped by another writer) or the remote cannot be
+        reached."""
+        import git
+
+        try:
+            self._git().push("-q", "--porcelain", f"--force-with-lease={ref}:{commit}",
+                             remote, f":{ref}", env=dict(_GIT_ENV))
+        except git.GitCommandError:
+            return False
+        return True
 
     def push_refs(self, remote: str, specs: Sequence[str]) -> bool:
         """Push refspecs that matter to speed only (claims on turns, made or deleted):
@@ -647,7 +768,8 @@ class GitStore:
         import git
 
         try:
-            self._git().push("-q", "--porcelain", remote, *specs, env=dict(_GIT_ENV))
+            self._git()(c=NEGOTIATE).push("-q", "--porcelain", remote, *specs,
+                                          env=dict(_GIT_ENV))
         except git.GitCommandError:
             return False
         return True
@@ -690,7 +812,7 @@ class GitStore:
 
 _MOVED = ("but expected", "reference already exists", "is at ")
 _RACES = ("non-fast-forward", "fetch first", "stale info", "cannot lock ref",
-          "failed to update ref", "incorrect old value")
+          "failed to update ref", "incorrect old value", "atomic transaction failed")
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -736,6 +858,9 @@ def _raw(text: object) -> str:
 
 def _push_failure(remote: str, stdout: str, stderr: str) -> Exception:
     refused = [line.split("\t")[-1] for line in stdout.splitlines() if line.startswith("!")]
+    # In an atomic push, the refs refused only because another one was come first.
+    refused = [line for line in refused if "(atomic push failed)" not in line] or refused
+    refused.sort(key=lambda line: not any(race in line for race in _RACES))
     said = [line.removeprefix("remote:").strip() for line in stderr.splitlines()
             if line.startswith("remote:") and line.removeprefix("remote:").strip()]
     if not refused:

@@ -23,16 +23,23 @@ from releasegate.core.errors import (
     ReleasegateError,
     UsageError,
 )
-from releasegate.ledger import turns
+from releasegate.ledger import handoff, turns
 from releasegate.ledger.courtesy import CourtesyCopy
 from releasegate.ledger.events import patch_folders
-from releasegate.ledger.height import height_of, with_height
+from releasegate.ledger.height import height_of, with_height, without_height
 from releasegate.ledger.history import LOCAL, REMOTE, History
 from releasegate.ledger.lock import CloneLock
 from releasegate.ledger.pipeline import CHECKLISTS, CONFIG_FILE
 from releasegate.ledger.snapshot import Snapshot
 from releasegate.ledger.steps import reached
-from releasegate.ledger.store import REPLACED, ZERO, Author, BranchLocked, GitStore
+from releasegate.ledger.store import (
+    REPLACED,
+    ZERO,
+    Author,
+    BranchLocked,
+    GitStore,
+    NoAtomicPush,
+)
 from releasegate.ledger.turns import Turn
 
 T = TypeVar("T")
@@ -102,6 +109,11 @@ class Ledger:
         self._ref: str | None = None
         self._repaired = False
         self._turn: Turn | None = None  # while a write to a shared ledger runs
+        self._lost: str | None = None  # the commit the last lost race was run with
+        self._fetched: str | None = None  # the shared branch's commit, just fetched
+        self._handed: tuple[str, str] | None = None  # this write's act handed on: name, commit
+        self._may_hand_on = True  # false once the remote would not take an act handed on
+        self._taken: tuple[str, str] | None = None  # the last landing: own commit, top
 
     @classmethod
     def discover(cls, explicit: str | None, environ: Mapping[str, str], cwd: Path) -> Ledger:
@@ -190,7 +202,16 @@ class Ledger:
                     else None
                 return self._attempts(operation, author, attempts, upstream, lock, arrived,
                                       ahead, own_patch_only)
+            except ReleasegateError as exc:
+                if upstream is not None and not self._withdraw(upstream):
+                    exc.hint = (f"{exc.hint + '; ' if exc.hint else ''}the act was handed on "
+                                f"to the other writers on {upstream.remote} and may still be "
+                                "recorded by one of them: run `releasegate sync` and look "
+                                "before repeating it")
+                raise
             finally:
+                if upstream is not None:
+                    self._withdraw(upstream)
                 self._release_turn()
                 self._turn = None
                 if arrived:  # out of the race's window: the courtesy copy of others' acts
@@ -212,14 +233,24 @@ class Ledger:
             fetched: str | None = None
             if carried is not None and upstream is not None:
                 how, said, fetched = self._carry(upstream, carried, author, arrived)
+                if how == "taken" and fetched is not None:
+                    return self._taken_along(upstream, carried, fetched, arrived, notes,
+                                             retried)
                 if how == "landed":
                     notes += self._retry_notes(retried)
                     return carried[1].result, [*notes, *carried[3], *said]
                 if how == "lost":
                     retried.append(self._locked.message if self._locked is not None
                                    else f"{upstream.remote} moved before the push")
-                    self._wait_after_loss(attempt, self._busy() - began)
+                    taken = self._hand_on(upstream, carried, attempt, self._busy() - began)
+                    if taken is not None:
+                        return self._taken_along(upstream, carried, taken, arrived, notes,
+                                                 retried)
                     continue
+                if how == "again" and self._handed is not None:
+                    # It no longer holds, so no one takes it along: the act worked
+                    # out anew is the one to hand on.
+                    self._withdraw(upstream)
             pulled = self.pull(upstream, arrived, fetched) if upstream is not None \
                 else Pulled(None)
             notes += dropped_notes(pulled, upstream)
@@ -236,12 +267,24 @@ class Ledger:
                     return outcome.result, [*notes, *snap.warnings]
             why = self._commit(snap, outcome, author, upstream, blobs)
             if why is None:
+                self._note_taken(arrived)
                 notes += self._retry_notes(retried)
                 return outcome.result, [*notes, *snap.warnings]
             retried.append(why)
             carried = (snap.head, outcome, blobs, list(snap.warnings)) if own_patch_only \
                 else None
-            self._wait_after_loss(attempt, self._busy() - began)
+            if carried is not None and upstream is not None:
+                taken = self._hand_on(upstream, carried, attempt, self._busy() - began)
+                if taken is not None:
+                    return self._taken_along(upstream, carried, taken, arrived, notes,
+                                             retried)
+            else:
+                self._wait_after_loss(attempt, self._busy() - began)
+        if upstream is not None and carried is not None and self._handed is not None \
+                and not self._withdraw(upstream):
+            theirs = self._fetch(upstream)
+            if theirs is not None and self._landed(theirs, carried):
+                return self._taken_along(upstream, carried, theirs, arrived, notes, retried)
         if self._locked is not None:
             raise BranchLocked(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
                                "was recorded", hint=self._locked.hint)
@@ -267,6 +310,106 @@ class Ledger:
         if turn is None or turn.mine is None:
             time.sleep(backoff(took))
         # else no wait: the others give way from their next fetch
+
+    # -- handing an act on (`handoff`) -------------------------------------------------
+
+    def _hand_on(self, upstream: Upstream, carried: Carried[Any], attempt: int,
+                 took: float) -> str | None:
+        """After a lost race: hand the act on (once a write), then wait a little for
+        another writer to take it along. The commit the shared ledger is at once it
+        did; None when this write is to try again itself (at once, having waited)."""
+        if self._handed is None:
+            lost, self._lost = self._lost, None
+            name = handoff.new_name(time.time())
+            if lost is None or not self._may_hand_on or not self.store.hand_on(
+                    upstream.remote, lost, f"{handoff.PREFIX}{name}"):
+                self._may_hand_on = False
+                self._wait_after_loss(attempt, took)
+                return None
+            self._handed = (name, lost)
+            reached("handed-on")
+        ref = f"{handoff.PREFIX}{self._handed[0]}"
+        for ask in range(handoff.ASKS):
+            time.sleep(random.uniform(*(handoff.ASK_EVERY if ask else handoff.ASK_FIRST)))
+            if self.store.has_remote_ref(upstream.remote, ref) is False:
+                break
+        else:
+            return None  # still there: try again, its ref deleted with the push
+        theirs = self._fetch(upstream)
+        self._handed = None  # landed, or dropped: it no longer held, or expired
+        if theirs is not None and self._landed(theirs, carried):
+            return theirs
+        self._fetched = theirs  # for the next try
+        return None
+
+    def _landed(self, head: str, carried: Carried[Any]) -> bool:
+        """Whether the act is on `head`: its files (other than the board row, which
+        later acts may replace) are there as this write stored them."""
+        blobs = carried[2]
+        added = [path for path in carried[1].files if not path.startswith(REPLACED)]
+        return bool(added) and self.store.blob_ids(head, added) == \
+            {path: blobs.get(path) for path in added}
+
+    def _taken_along(self, upstream: Upstream, carried: Carried[T], theirs: str,
+                     arrived: list[tuple[str, str]], notes: list[str],
+                     retried: list[str]) -> tuple[T, list[str]]:
+        """The act was landed by another writer's push: come up to it."""
+        self._handed = None
+        pulled = self.pull(upstream, arrived, theirs)
+        notes += [*dropped_notes(pulled, upstream), *self._retry_notes(retried),
+                  f"handed the act on after a lost race; another writer's push recorded "
+                  f"it on {upstream.remote}"]
+        return carried[1].result, [*notes, *carried[3]]
+
+    def _withdraw(self, upstream: Upstream) -> bool:
+        """Take back the act this write handed on, if any; False when it could not (it
+        was taken along meanwhile, or the remote cannot be reached)."""
+        if self._handed is None:
+            return True
+        (name, commit), self._handed = self._handed, None
+        return self.store.withdraw(upstream.remote, f"{handoff.PREFIX}{name}", commit)
+
+    def _take_along(self, parent: str, commit: str,
+                    height: int | None) -> tuple[str, dict[str, str], list[str]]:
+        """The acts other writers handed on that still hold on top of `commit` (this
+        write's, on `parent`), committed in turn on it: the last commit, the refs to
+        delete with the push (ref -> the commit it must still point at), this write's
+        own handed-on act and expired ones included, and the paths they add."""
+        own = self._handed[0] if self._handed is not None else None
+        deleting = {f"{handoff.PREFIX}{own}": self._handed[1]} if self._handed else {}
+        others = {name: sha for name, sha in self.store.pending.items() if name != own}
+        if not others or not self._may_hand_on:
+            return commit, deleting, []
+        now = time.time()
+        for name in handoff.expired(list(others), now)[:handoff.CARRY_AT_MOST]:
+            deleting[f"{handoff.PREFIX}{name}"] = others[name]
+        names = handoff.live(list(others), now)[:handoff.CARRY_AT_MOST]
+        acts = self.store.handed_on([others[name] for name in names])
+        top, paths = commit, []
+        for name in names:
+            act = acts.get(others[name])
+            rests = rests_on_paths(list(act.files)) if act is not None else None
+            if act is None or rests is None or not self.store.is_ancestor(act.parent, parent):
+                continue
+            if self.store.changed_under(act.parent, top, rests):
+                # It can never hold again (a patch's folder only grows): its ref goes
+                # with this push, and its command, finding it gone but not landed,
+                # works the act out again at once instead of waiting for it.
+                deleting[f"{handoff.PREFIX}{name}"] = others[name]
+                continue
+            height = None if height is None else height + 1
+            tree = self.store.build_tree(top, act.files)
+            top = self.store.commit(tree, top, with_height(without_height(act.message), height),
+                                    act.author)
+            deleting[f"{handoff.PREFIX}{name}"] = others[name]
+            paths += list(act.files)
+        return top, deleting, paths
+
+    def _note_taken(self, arrived: list[tuple[str, str]]) -> None:
+        """Others' acts this write's push took along arrive in the working tree after."""
+        if self._taken is not None and self._taken[0] != self._taken[1]:
+            arrived.append(self._taken)
+        self._taken = None
 
     def _retry_notes(self, retried: list[str]) -> list[str]:
         notes = [_retry_note(retried)] if retried else []
@@ -299,7 +442,9 @@ class Ledger:
         paths = rests_on(write)
         if validated_on is None or paths is None:
             return "again", [], None
-        theirs = self._fetch(upstream)
+        theirs, self._fetched = self._fetched or self._fetch(upstream), None
+        if theirs is not None and self._handed is not None and self._landed(theirs, carried):
+            return "taken", [], theirs
         # Acts of this clone not pushed yet (the head is not below theirs) are the
         # pull's to settle.
         if theirs is None or (theirs != validated_on and (
@@ -309,6 +454,8 @@ class Ledger:
         how, warnings = self._land(write, author, upstream, blobs, theirs, validated_on)
         if how == "landed" and theirs != validated_on:
             arrived.append((validated_on, theirs))
+        if how == "landed":
+            self._note_taken(arrived)
         return {"landed": "landed", "moved": "again"}.get(how, "lost"), warnings, None
 
     def _ahead(self, operation: Callable[[Snapshot], Write[T]]) -> Carried[T] | None:
@@ -370,16 +517,18 @@ class Ledger:
         self._write_blobs(write, blobs)
         reached("stored")
         tree = self.store.build_tree(parent, blobs)
-        commit = self.store.commit(tree, parent, with_height(write.message,
-                                                             self._next_height(parent)),
+        height = self._next_height(parent)
+        commit = self.store.commit(tree, parent, with_height(write.message, height),
                                    write.author or author)
+        top, deleting, along = self._take_along(parent, commit, height) \
+            if upstream is not None and parent is not None else (commit, {}, [])
         reached("committed")
         reason = f"releasegate: {write.message.splitlines()[0]}"
-        marker = self.courtesy.expect(commit, list(write.files))
+        marker = self.courtesy.expect(commit, [*write.files, *along])
         reached("marked")
         try:
             try:
-                if not self.store.compare_and_swap(self.ref, commit, local, reason):
+                if not self.store.compare_and_swap(self.ref, top, local, reason):
                     return "moved", []
             except BranchLocked as exc:
                 self._locked = exc
@@ -387,14 +536,18 @@ class Ledger:
             reached("moved")
             if upstream is not None:
                 try:
-                    self.store.push(upstream.remote, self.ref, upstream.merge)
-                except ContentionError:
-                    self._undo(commit, local)
+                    self.store.push(upstream.remote, self.ref, upstream.merge, deleting)
+                except ContentionError as exc:
+                    if isinstance(exc, NoAtomicPush):
+                        self._may_hand_on = False  # nor can it take others' acts along
+                    self._lost = commit
+                    self._undo(top, local)
                     return "lost", []
                 except BaseException:
-                    self._undo(commit, local)
+                    self._undo(top, local)
                     raise
                 reached("pushed")
+                self._handed, self._taken = None, (commit, top)
                 self._release_turn()  # the others wait for it
             previous = self.store.blob_ids(parent, [p for p in write.files
                                                     if p.startswith(REPLACED)]) \
@@ -573,13 +726,18 @@ def rests_on(write: Write[Any]) -> tuple[str, ...] | None:
     """What an act of one patch was validated against: its patch's folder and the
     pipeline; None when its files lie in more than one patch's folder, or none. (Its
     board row may also rest on other patches; a row is checked whenever it is read.)"""
-    folders = patch_folders(write.files)
+    return rests_on_paths(list(write.files))
+
+
+def rests_on_paths(paths: list[str]) -> tuple[str, ...] | None:
+    """`rests_on` for an act that adds or replaces the files at `paths`."""
+    folders = patch_folders(paths)
     if len(folders) != 1:
         return None
     patch = folders.pop()
     if any(not p.startswith(f"patches/{patch}/")
            and not (p.startswith(REPLACED) and p.endswith(f"/{patch}.json"))
-           for p in write.files):
+           for p in paths):
         return None
     return f"patches/{patch}/", CONFIG_FILE, CHECKLISTS
 

@@ -57,17 +57,19 @@ def _made(name: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def live(names: Iterable[str], now: float) -> list[str]:
+def live(names: Iterable[str], now: float, life: float | None = None) -> list[str]:
     """The claims that count, oldest first; names releasegate did not make are none."""
+    life = LIVE_FOR if life is None else life
     dated = [(made, name) for name in names if (made := _made(name)) is not None
-             and abs(now - made) <= LIVE_FOR]
+             and abs(now - made) <= life]
     return [name for _, name in sorted(dated)]
 
 
-def expired(names: Iterable[str], now: float) -> list[str]:
+def expired(names: Iterable[str], now: float, life: float | None = None) -> list[str]:
     """Claims made longer than LIVE_FOR seconds ago: left by commands that are gone."""
+    life = LIVE_FOR if life is None else life
     return [name for name in names
-            if (made := _made(name)) is not None and now - made > LIVE_FOR]
+            if (made := _made(name)) is not None and now - made > life]
 
 
 def outranked(names: Iterable[str], mine: str | None, now: float) -> bool:
