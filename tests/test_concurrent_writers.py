@@ -501,9 +501,10 @@ def test_an_act_that_lost_is_handed_on_and_the_next_writer_lands_it(
     assert len(seen[0]) == 1 and seen[0][0].startswith(handoff.PREFIX)
     assert _handed_on(bare) == []
     assert _sign_offs(bare, PATCH) == 1
+    # The act handed on goes first, before the act of the writer that took it along.
     log = git(bare, "log", "--format=%an|%s", "-3", "main").splitlines()
-    assert log[0] == f"Bob Li|{PATCH}: approve for test as app-owner by bob"
-    assert [line.split("|")[1].split(":")[0] for line in log[1:]] == [OTHER, OTHER]
+    assert log[1] == f"Bob Li|{PATCH}: approve for test as app-owner by bob"
+    assert [line.split("|")[1].split(":")[0] for line in (log[0], log[2])] == [OTHER, OTHER]
     assert git(b.root, "rev-parse", "HEAD") == git(bare, "rev-parse", "main")
     assert git(b.root, "status", "--porcelain") == ""
     assert git(a.root, "status", "--porcelain") == ""
@@ -563,12 +564,14 @@ def _hand_on_by_hand(clone: Path, bare: Path, made: float, change: Callable[[Pat
 
 
 @pytest.mark.parametrize("forgery", ["edits an event", "deletes an event",
-                                     "two patches", "the pipeline"])
+                                     "two patches", "the pipeline", "copies an event",
+                                     "adds no event"])
 def test_an_act_handed_on_that_is_not_one_act_of_one_patch_is_never_taken_along(
         shared: tuple[Cli, Cli], daemon: GitDaemon, tmp_path: Path, forgery: str) -> None:
     """Refs under pending/ are written by anyone who may push: a commit there that
-    changes recorded evidence, or more than one patch's folder or the pipeline, never
-    reaches the branch; the writer lands its own act all the same."""
+    changes recorded evidence, more than one patch's folder or the pipeline, or adds
+    anything but one event chained to the patch's last, never reaches the branch; the
+    writer lands its own act all the same."""
     a, b = shared
     bare = daemon.base / "ledger.git"
 
@@ -578,6 +581,12 @@ def test_an_act_handed_on_that_is_not_one_act_of_one_patch_is_never_taken_along(
             events[0].write_text(events[0].read_text() + "# edited\n")
         elif forgery == "deletes an event":
             events[-1].unlink()
+        elif forgery == "copies an event":  # the next number, off the chain
+            width = len(events[0].name.split("-")[0])
+            (events[0].parent / f"{len(events) + 1:0{width}d}-signoff.yaml").write_text(
+                events[-1].read_text())
+        elif forgery == "adds no event":
+            (clone / "patches" / PATCH / "note.txt").write_text("x\n")
         elif forgery == "two patches":
             for patch in (PATCH, OTHER):
                 (clone / "patches" / patch / "events" / "0099-note.yaml").write_text("x: 1\n")
@@ -628,11 +637,53 @@ def test_an_act_handed_on_by_a_command_killed_since_is_taken_along_once(
 
     assert _handed_on(bare) == []
     assert _sign_offs(bare, PATCH) == 1 and _sign_offs(bare, OTHER) == 1
-    assert git(bare, "log", "--format=%s", "-1", "main").startswith(f"{PATCH}: approve")
+    assert git(bare, "log", "--format=%s", "-2", "main").splitlines()[1].startswith(
+        f"{PATCH}: approve")
     must(a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 5)))
     assert _sign_offs(bare, PATCH) == 1
     assert a("verify").exit_code == 0
     assert ref.startswith(handoff.PREFIX)
+    # The next write in the killed command's clone says what became of its act.
+    later = _releasegate(b.root, "tests", "record", PATCH, "--env", "dev",
+                         str(junit_file(inputs / "later", "smoke", 6)), person="alice")
+    assert later.returncode == 0, later.stderr
+    assert "is no longer there, and may have been recorded by one of them" in later.stderr
+    assert _sign_offs(bare, PATCH) == 1
+
+
+def test_an_older_act_handed_on_goes_before_a_fresh_act_on_the_same_patch(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """B's sign-off lost a race and was handed on; A then records a test run on the
+    same patch. A's push lands B's act first, and A's own act, which rested on the
+    patch as it was, is worked out again on top of it: on a busy patch, an act that
+    lost is not overtaken by fresh ones."""
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+    _race_once(b, monkeypatch, lambda: must(
+        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    real_ask = GitStore.has_remote_ref
+    fresh: list[str] = []
+
+    def ask_after_a_colleague(self: GitStore, remote: str, ref: str) -> bool | None:
+        if self.root == b.root and not fresh:
+            fresh.append(a("tests", "record", PATCH, "--env", "dev",
+                           str(junit_file(inputs / "fresh", "smoke", 4)),
+                           person="alice").stderr)
+        return real_ask(self, remote, ref)
+
+    monkeypatch.setattr(GitStore, "has_remote_ref", ask_after_a_colleague)
+
+    result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert "another writer's push recorded it on origin" in result.stderr
+    assert transaction.YIELDED in fresh[0]
+    kinds = [p.rsplit("-", 1)[1] for p in _pushed_events(bare, PATCH)]
+    assert kinds[-2:] == ["signoff.yaml", "tests.yaml"]
+    assert kinds.count("signoff.yaml") == 1 and _handed_on(bare) == []
+    assert git(a.root, "status", "--porcelain") == ""
+    assert a("verify").exit_code == 0 and b("verify").exit_code == 0
 
 
 def test_a_command_killed_once_it_handed_its_act_on_records_it_once_when_run_again(
@@ -647,8 +698,10 @@ def test_a_command_killed_once_it_handed_its_act_on_records_it_once_when_run_aga
     again = _releasegate(b.root, "signoff", PATCH, "--env", "test", "--role", "app-owner",
                          person="bob")
     assert again.returncode == 0, again.stderr
-    # The act left behind no longer holds on top of the one just recorded: its ref
-    # went with that push, and no later writer takes it.
+    # The clone noted the act its killed command handed on; the next write there took
+    # it back before working, and said so.
+    assert "took back an act a command killed in this clone had handed on" in again.stderr
+    assert f"{PATCH}: approve for test as app-owner by bob" in again.stderr
     assert _handed_on(bare) == []
     must(a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 5)))
 

@@ -23,17 +23,30 @@ killed meanwhile may still be landed by another writer while it is live; once it
 not, the next writer deletes its ref. Running the killed command again finds the act
 recorded, or records it once: the act it left no longer holds on top of the new one.
 
+A command notes the act it hands on under .git/releasegate/handed-on/ before the
+push, and drops the note once the act is settled (landed, taken back, or dropped).
+A note left behind is a command killed meanwhile, since one command at a time writes
+in a clone: the next write there takes that act back before it works, so running
+the killed command again records the act once, and says what became of the one
+left behind.
+
 A remote without atomic pushes refuses the handing on, and the write tries again
 itself, as it does on a remote that refuses such refs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+from pathlib import Path
+
 from releasegate.ledger import turns
 
 PREFIX = "refs/releasegate/pending/"
 LIVE_FOR = 60.0  # seconds an act handed on may be taken along
 CARRY_AT_MOST = 8  # acts handed on that one push takes along
+YIELDS_AT_MOST = 8  # pushes of a write that landed only older acts, beyond its tries
 ASKS = 4  # times a write asks whether its act was taken, before trying itself
 # Seconds before the first ask and between the others, drawn at random. With eight
 # writers on two cores, acts handed on were taken 0.95 s after at the median (the
@@ -55,3 +68,43 @@ def live(names: list[str], now: float) -> list[str]:
 def expired(names: list[str], now: float) -> list[str]:
     """Acts handed on longer than LIVE_FOR ago: their commands are gone or gave up."""
     return turns.expired(names, now, LIVE_FOR)
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+class Notes:
+    """The acts this clone's commands handed on and have not settled yet."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / ".git" / "releasegate" / "handed-on"
+
+    def note(self, name: str, commit: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{name}.tmp"
+        tmp.write_text(commit, encoding="ascii")
+        tmp.replace(self.folder / name)
+
+    def drop(self, name: str) -> None:
+        with contextlib.suppress(OSError):
+            (self.folder / name).unlink()
+
+    def left(self) -> list[tuple[str, str]]:
+        """The notes left behind (name, commit), oldest first; anything else in the
+        folder (not a note releasegate wrote) is passed over."""
+        found = []
+        try:
+            entries = sorted(os.scandir(self.folder), key=lambda entry: entry.name)
+        except OSError:
+            return []
+        for entry in entries:
+            if turns.made(entry.name) is None or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    commit = handle.read(65).decode("ascii", "replace").strip()
+            except OSError:
+                continue
+            if _COMMIT.fullmatch(commit):
+                found.append((entry.name, commit))
+        return found

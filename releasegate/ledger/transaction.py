@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -25,7 +25,7 @@ from releasegate.core.errors import (
 )
 from releasegate.ledger import handoff, turns
 from releasegate.ledger.courtesy import CourtesyCopy
-from releasegate.ledger.events import patch_folders
+from releasegate.ledger.events import PATCHES, parse_event, patch_folders, seq_of
 from releasegate.ledger.height import height_of, with_height, without_height
 from releasegate.ledger.history import LOCAL, REMOTE, History
 from releasegate.ledger.lock import CloneLock
@@ -39,12 +39,14 @@ from releasegate.ledger.store import (
     BranchLocked,
     GitStore,
     NoAtomicPush,
+    one_line,
 )
 from releasegate.ledger.turns import Turn
 
 T = TypeVar("T")
 SYSTEM = Author("releasegate", "releasegate@releasegate.invalid")
 ATTEMPTS = 10  # tries of a write before giving up with exit status 3
+YIELDED = "an act handed on earlier by another writer, on the same patch, went first"
 
 
 def backoff(took: float) -> float:
@@ -109,11 +111,30 @@ class Ledger:
         self._ref: str | None = None
         self._repaired = False
         self._turn: Turn | None = None  # while a write to a shared ledger runs
-        self._lost: str | None = None  # the commit the last lost race was run with
+        self._lost: str | None = None  # the last lost race's act, alone on the fetched head
         self._fetched: str | None = None  # the shared branch's commit, just fetched
-        self._handed: tuple[str, str] | None = None  # this write's act handed on: name, commit
+        self._notes = handoff.Notes(root)
+        self._handing: tuple[str, str] | None = None  # this write's act handed on (`_handed`)
         self._may_hand_on = True  # false once the remote would not take an act handed on
-        self._taken: tuple[str, str] | None = None  # the last landing: own commit, top
+        self._disowned: set[str] = set()  # acts of killed commands here: never taken along
+        self._taken: tuple[str, str] | None = None  # others' acts the last push landed
+        self._yielded = False  # the last push landed only others' acts, which went first
+        self._free = 0  # tries that do not count against the attempts (`_tries`)
+        self._began = 0.0  # when this write began (`time.time()`)
+
+    @property
+    def _handed(self) -> tuple[str, str] | None:
+        """This write's act handed on (its ref's name, and the commit), while unsettled;
+        noted in the clone (`handoff.Notes`) for as long as that lasts."""
+        return self._handing
+
+    @_handed.setter
+    def _handed(self, value: tuple[str, str] | None) -> None:
+        if self._handing is not None and self._handing != value:
+            self._notes.drop(self._handing[0])
+        if value is not None:
+            self._notes.note(*value)
+        self._handing = value
 
     @classmethod
     def discover(cls, explicit: str | None, environ: Mapping[str, str], cwd: Path) -> Ledger:
@@ -194,6 +215,7 @@ class Ledger:
         """
         upstream = self.upstream()
         arrived: list[tuple[str, str]] = []  # (old, new) heads others' acts came between
+        self._began = time.time()
         with CloneLock(self.root) as lock:
             reached("locked")
             self._turn = Turn(upstream.remote) if upstream is not None else None
@@ -215,19 +237,22 @@ class Ledger:
                 self._release_turn()
                 self._turn = None
                 if arrived:  # out of the race's window: the courtesy copy of others' acts
-                    self._catch_up(arrived[0][0], arrived[-1][1])
+                    # Up to where the branch is now: an act worked out again after its
+                    # push landed only others' acts replaces a board row after them.
+                    self._catch_up(arrived[0][0], self.store.resolve(self.ref)
+                                   or arrived[-1][1])
                 self.store.settle_fetches()
 
     def _attempts(self, operation: Callable[[Snapshot], Write[T]], author: Author,
                   attempts: int, upstream: Upstream | None, lock: CloneLock,
                   arrived: list[tuple[str, str]], carried: Carried[T] | None,
                   own_patch_only: bool) -> tuple[T, list[str]]:
-        notes: list[str] = []
+        notes: list[str] = self._take_back_left(upstream) if upstream is not None else []
         retried: list[str] = []
         if lock.waited > 1:
             notes.append(f"waited {lock.waited:.1f} s for another releasegate command "
                          "writing to this clone")
-        for attempt in range(attempts):
+        for attempt in self._tries(attempts):
             self._locked = None  # set by this try when git's lock on the branch refuses it
             began = self._busy()
             fetched: str | None = None
@@ -247,6 +272,10 @@ class Ledger:
                         return self._taken_along(upstream, carried, taken, arrived, notes,
                                                  retried)
                     continue
+                if how == "again" and self._yielded:
+                    self._yielded = False
+                    self._free += 1
+                    retried.append(YIELDED)
                 if how == "again" and self._handed is not None:
                     # It no longer holds, so no one takes it along: the act worked
                     # out anew is the one to hand on.
@@ -271,6 +300,11 @@ class Ledger:
                 notes += self._retry_notes(retried)
                 return outcome.result, [*notes, *snap.warnings]
             retried.append(why)
+            if self._yielded:  # worked out again at once, on the head just pushed
+                self._yielded, carried = False, None
+                self._free += 1
+                self._note_taken(arrived)
+                continue
             carried = (snap.head, outcome, blobs, list(snap.warnings)) if own_patch_only \
                 else None
             if carried is not None and upstream is not None:
@@ -290,6 +324,15 @@ class Ledger:
                                "was recorded", hint=self._locked.hint)
         raise ContentionError(f"gave up after {attempts} attempts: {retried[-1]}; nothing "
                               "was recorded", hint="retry the command")
+
+    def _tries(self, attempts: int) -> Iterator[int]:
+        """The numbers of a write's tries: `attempts`, and one more for each push that
+        landed only older acts handed on (`_land`), which is others' progress, not a
+        lost race (YIELDS_AT_MOST more at most)."""
+        attempt = 0
+        while attempt < attempts + min(self._free, handoff.YIELDS_AT_MOST):
+            yield attempt
+            attempt += 1
 
     def _busy(self) -> float:
         """A clock of the time this write spent other than giving way to others."""
@@ -321,12 +364,15 @@ class Ledger:
         if self._handed is None:
             lost, self._lost = self._lost, None
             name = handoff.new_name(time.time())
-            if lost is None or not self._may_hand_on or not self.store.hand_on(
-                    upstream.remote, lost, f"{handoff.PREFIX}{name}"):
+            if lost is None or not self._may_hand_on:
+                self._wait_after_loss(attempt, took)
+                return None
+            self._handed = (name, lost)  # noted before it is on the remote
+            if not self.store.hand_on(upstream.remote, lost, f"{handoff.PREFIX}{name}"):
+                self._handed = None
                 self._may_hand_on = False
                 self._wait_after_loss(attempt, took)
                 return None
-            self._handed = (name, lost)
             reached("handed-on")
         ref = f"{handoff.PREFIX}{self._handed[0]}"
         for ask in range(handoff.ASKS):
@@ -341,6 +387,28 @@ class Ledger:
             return theirs
         self._fetched = theirs  # for the next try
         return None
+
+    def _take_back_left(self, upstream: Upstream) -> list[str]:
+        """Take back the acts that commands killed in this clone had handed on (this
+        write holds the clone's lock, so their commands are gone), and say so."""
+        said = []
+        for name, commit in self._notes.left():
+            ref = f"{handoff.PREFIX}{name}"
+            summary = one_line((self.store.act_summary(commit)
+                                if self.store.commit_record(commit) else None) or commit[:12],
+                               120)
+            if self.store.withdraw(upstream.remote, ref, commit):
+                said.append(f"took back an act a command killed in this clone had handed on "
+                            f"to the other writers on {upstream.remote}, not recorded: "
+                            f"'{summary}'")
+            else:
+                self._disowned.add(name)
+                said.append(f"an act a command killed in this clone had handed on to the "
+                            f"other writers on {upstream.remote} is no longer there, and may "
+                            f"have been recorded by one of them: '{summary}'; look before "
+                            "repeating it unless this command is that act")
+            self._notes.drop(name)
+        return said
 
     def _landed(self, head: str, carried: Carried[Any]) -> bool:
         """Whether the act is on `head`: its files (other than the board row, which
@@ -369,23 +437,41 @@ class Ledger:
         (name, commit), self._handed = self._handed, None
         return self.store.withdraw(upstream.remote, f"{handoff.PREFIX}{name}", commit)
 
-    def _take_along(self, parent: str, commit: str,
-                    height: int | None) -> tuple[str, dict[str, str], list[str]]:
-        """The acts other writers handed on that still hold on top of `commit` (this
-        write's, on `parent`), committed in turn on it: the last commit, the refs to
-        delete with the push (ref -> the commit it must still point at), this write's
-        own handed-on act and expired ones included, and the paths they add."""
+    def _dropping(self) -> dict[str, str]:
+        """The refs of acts handed on that a push deletes whatever it takes along (ref ->
+        the commit it must still point at): this write's own, those of commands killed
+        in this clone, and expired ones."""
         own = self._handed[0] if self._handed is not None else None
         deleting = {f"{handoff.PREFIX}{own}": self._handed[1]} if self._handed else {}
-        others = {name: sha for name, sha in self.store.pending.items() if name != own}
+        deleting.update({f"{handoff.PREFIX}{name}": sha for name, sha
+                         in self.store.pending.items() if name in self._disowned})
+        if self._may_hand_on:
+            expired = handoff.expired([name for name in self.store.pending if name != own],
+                                      time.time())
+            deleting.update({f"{handoff.PREFIX}{name}": self.store.pending[name]
+                             for name in expired[:handoff.CARRY_AT_MOST]})
+        return deleting
+
+    def _take_along(self, parent: str, top: str, height: int | None, older: bool | None
+                    ) -> tuple[str, dict[str, str], list[str], int | None]:
+        """The acts other writers handed on that still hold on top of `top` (`parent`,
+        the fetched head, or this write's commit on it), committed in turn on it, the
+        first with the number `height`: those handed on before this write began, or in
+        the same second (`older`), the others (not `older`), or all (None). The last
+        commit, the refs to delete with the push (ref -> the commit it must still point
+        at; those no longer holding included), the paths they add, and the next
+        commit's number."""
+        own = self._handed[0] if self._handed is not None else None
+        began = int(self._began)
+        others = {name: sha for name, sha in self.store.pending.items()
+                  if name != own and name not in self._disowned and (
+                      older is None or ((turns.made(name) or 0) <= began) == older)}
+        deleting: dict[str, str] = {}
         if not others or not self._may_hand_on:
-            return commit, deleting, []
-        now = time.time()
-        for name in handoff.expired(list(others), now)[:handoff.CARRY_AT_MOST]:
-            deleting[f"{handoff.PREFIX}{name}"] = others[name]
-        names = handoff.live(list(others), now)[:handoff.CARRY_AT_MOST]
+            return top, deleting, [], height
+        names = handoff.live(list(others), time.time())[:handoff.CARRY_AT_MOST]
         acts = self.store.handed_on([others[name] for name in names])
-        top, paths = commit, []
+        paths = []
         for name in names:
             act = acts.get(others[name])
             rests = rests_on_paths(list(act.files)) if act is not None else None
@@ -397,17 +483,41 @@ class Ledger:
                 # works the act out again at once instead of waiting for it.
                 deleting[f"{handoff.PREFIX}{name}"] = others[name]
                 continue
-            height = None if height is None else height + 1
+            if not self._chains_on(top, rests[0], act.files):
+                continue
             tree = self.store.build_tree(top, act.files)
             top = self.store.commit(tree, top, with_height(without_height(act.message), height),
                                     act.author)
+            height = None if height is None else height + 1
             deleting[f"{handoff.PREFIX}{name}"] = others[name]
             paths += list(act.files)
-        return top, deleting, paths
+        return top, deleting, paths, height
+
+    def _chains_on(self, head: str, folder: str, files: Mapping[str, str]) -> bool:
+        """Whether an act handed on adds one event to the patch's chain at `head` (the
+        next number, chained to the last event there), and nothing else to its list
+        of events: a ref under pending/ is not evidence until it is checked."""
+        events = f"{folder}events"
+        new = [path for path in files if path.startswith(f"{events}/")]
+        if len(new) != 1:
+            return False
+        snap = Snapshot(self.store, head)
+        recorded = sorted(snap.paths(events), key=seq_of)
+        try:
+            last_raw = snap.read(recorded[-1]) if recorded else None
+            last = parse_event(recorded[-1], last_raw, None, chained=False) \
+                if recorded and last_raw is not None else None
+            raw = self.store.read_blobs([files[new[0]]]).get(files[new[0]])
+            event = parse_event(new[0], raw, last) if raw is not None else None
+        except InputError:
+            return False
+        number = (last.seq if last else 0) + 1
+        return event is not None and event.seq == number == seq_of(new[0]) and \
+            f"{PATCHES}/{event.patch}/" == folder
 
     def _note_taken(self, arrived: list[tuple[str, str]]) -> None:
         """Others' acts this write's push took along arrive in the working tree after."""
-        if self._taken is not None and self._taken[0] != self._taken[1]:
+        if self._taken is not None:
             arrived.append(self._taken)
         self._taken = None
 
@@ -452,10 +562,13 @@ class Ledger:
                 or self.store.changed_under(validated_on, theirs, paths))):
             return "again", [], theirs
         how, warnings = self._land(write, author, upstream, blobs, theirs, validated_on)
-        if how == "landed" and theirs != validated_on:
+        if how in ("landed", "yielded") and theirs != validated_on:
             arrived.append((validated_on, theirs))
-        if how == "landed":
+        if how in ("landed", "yielded"):
             self._note_taken(arrived)
+        if how == "yielded":
+            self._yielded = True
+            return "again", [], self.store.resolve(self.ref)
         return {"landed": "landed", "moved": "again"}.get(how, "lost"), warnings, None
 
     def _ahead(self, operation: Callable[[Snapshot], Write[T]]) -> Carried[T] | None:
@@ -500,6 +613,9 @@ class Ledger:
         snap.warnings += warnings
         if how == "landed":
             return None
+        if how == "yielded":
+            self._yielded = True
+            return YIELDED
         if how == "moved":
             return "the branch moved while writing"
         if how == "locked" and self._locked is not None:
@@ -513,18 +629,39 @@ class Ledger:
         has it) to that commit, push it, and copy its files into the working tree.
         "landed" with the copy's warnings, or why not, nothing changed: "moved" (the
         branch is no longer at `local`), "locked" (git's lock on the branch) or
-        "lost" (the shared ledger moved before the push)."""
+        "lost" (the shared ledger moved before the push); or "yielded": the push
+        landed only acts others handed on, one of which changed what this act rests
+        on, so it is to be worked out again.
+
+        Acts handed on go first, oldest first, when this act says what it rests on,
+        so that an act that lost on a busy patch is not overtaken by fresh ones; an
+        act that may rest on anything (a promotion) goes first itself."""
         self._write_blobs(write, blobs)
         reached("stored")
-        tree = self.store.build_tree(parent, blobs)
         height = self._next_height(parent)
-        commit = self.store.commit(tree, parent, with_height(write.message, height),
-                                   write.author or author)
-        top, deleting, along = self._take_along(parent, commit, height) \
-            if upstream is not None and parent is not None else (commit, {}, [])
+        rests = rests_on(write)
+        shared = upstream is not None and parent is not None
+        base, yields = parent, False
+        deleting = self._dropping() if shared else {}
+        along: list[str] = []
+        if shared and parent is not None and rests is not None:
+            base, first, along, height = self._take_along(parent, parent, height, older=True)
+            deleting.update(first)
+            yields = base != parent and self.store.changed_under(parent, base, rests)
+        commit = None if yields else self.store.commit(
+            self.store.build_tree(base, blobs), base, with_height(write.message, height),
+            write.author or author)
+        top = commit or base
+        if shared and parent is not None and commit is not None:
+            next_height = None if height is None else height + 1
+            top, after, later, _ = self._take_along(
+                parent, commit, next_height, older=None if rests is None else False)
+            deleting.update(after)
+            along += later
+        assert top is not None
         reached("committed")
         reason = f"releasegate: {write.message.splitlines()[0]}"
-        marker = self.courtesy.expect(commit, [*write.files, *along])
+        marker = self.courtesy.expect(top, [*([] if yields else write.files), *along])
         reached("marked")
         try:
             try:
@@ -540,14 +677,21 @@ class Ledger:
                 except ContentionError as exc:
                     if isinstance(exc, NoAtomicPush):
                         self._may_hand_on = False  # nor can it take others' acts along
-                    self._lost = commit
                     self._undo(top, local)
+                    self._lost = commit if commit is None or base == parent else \
+                        self.store.commit(self.store.build_tree(parent, blobs), parent,
+                                          with_height(write.message, self._next_height(parent)),
+                                          write.author or author)  # as handed on: alone
                     return "lost", []
                 except BaseException:
                     self._undo(top, local)
                     raise
                 reached("pushed")
-                self._handed, self._taken = None, (commit, top)
+                self._handed = None
+                # Others' acts this push landed, for the working tree (`_catch_up`).
+                self._taken = (parent, top) if along and parent is not None else None
+                if yields:
+                    return "yielded", []
                 self._release_turn()  # the others wait for it
             previous = self.store.blob_ids(parent, [p for p in write.files
                                                     if p.startswith(REPLACED)]) \

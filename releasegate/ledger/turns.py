@@ -52,6 +52,12 @@ def new_name(now: float) -> str:
     return f"{int(now)}-{os.urandom(8).hex()}"
 
 
+def made(name: str) -> int | None:
+    """When a claim (or an act handed on) was made, by its name; None for a name
+    releasegate did not make."""
+    return _made(name)
+
+
 def _made(name: str) -> int | None:
     found = _NAME.fullmatch(name)
     return int(found.group(1)) if found else None
