@@ -12,7 +12,9 @@ its acts rotate through a test run recorded in dev (a fresh JUnit file each time
 sign-off and a filled dev-review checklist for test, on its own patch, and every
 fifth act records a test run on one patch all writers share. Each act is timed from
 start to exit; its attempts are read from the notice releasegate prints on standard
-error when it had to retry. "CPU per act" is the CPU time of the acts' processes and
+error when it had to retry, and "acts landed by another writer" counts the acts that
+lost a race, were handed on and were taken along by another writer's push (it says
+so on standard error too). "CPU per act" is the CPU time of the acts' processes and
 the git processes they waited for (not the daemon's), "CPU idle" the share of the
 machine's CPU time (/proc/stat, all cores) left idle while the acts ran.
 
@@ -48,6 +50,7 @@ WORK = HERE / ".work" / "scratch-writers"
 SHARED_PATCH = "SHR-2026-0001"
 RETRIED = re.compile(r"recorded after (\d+) retr")
 GAVE_WAY = re.compile(r"gave way (\d+) time")
+TAKEN = "another writer's push recorded it"  # an act handed on, taken along (`handoff`)
 MANIFEST = """\
 id: {id}
 system: core-banking
@@ -285,13 +288,15 @@ def main() -> int:
                      f"{statistics.median(a.seconds for a in r.acts):.2f} s",
                      f"{r.latency(0.95):.2f} s", f"{max(a.seconds for a in r.acts):.2f} s",
                      f"{statistics.mean(attempts):.2f}", f"{max(attempts)}",
+                     f"{sum(TAKEN in a.stderr for a in r.acts)}",
                      f"{sum('claimed the next turn' in a.stderr for a in r.acts)}",
                      f"{sum(a.gave_way > 0 for a in r.acts)}",
                      f"{r.cpu / len(r.acts) * 1000:.0f} ms",
                      "n/a" if r.idle is None else f"{r.idle:.0%}"])
     print(table(["writers", "acts", "landed (new commits)", "exit 3", "throughput",
                  f"vs {base.writers} writer(s)", "median latency", "p95 latency",
-                 "slowest", "attempts, mean", "attempts, most", "acts that claimed a turn",
+                 "slowest", "attempts, mean", "attempts, most",
+                 "acts landed by another writer", "acts that claimed a turn",
                  "acts that gave way", "CPU per act", "CPU idle"],
                 rows))
     if failures:
