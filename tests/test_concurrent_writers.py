@@ -531,20 +531,39 @@ def test_an_act_handed_on_that_no_one_takes_is_landed_by_its_own_command(
     assert b("verify").exit_code == 0
 
 
-def test_a_remote_without_atomic_pushes_takes_no_act_handed_on(
+@pytest.mark.parametrize("remote", ["without atomic pushes", "refusing other refs"])
+def test_a_remote_that_cannot_hold_acts_handed_on_still_takes_every_act(
         shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Landing an act handed on needs an atomic push; on a remote that has none the
+        monkeypatch: pytest.MonkeyPatch, remote: str) -> None:
+    """Landing an act handed on needs an atomic push, and a ref under pending/; on a
+    remote that has no atomic pushes, or whose hook refuses refs but branches, the
     write tries again itself, as before."""
     a, b = shared
     bare = daemon.base / "ledger.git"
-    git(bare, "config", "receive.advertiseAtomic", "false")
+    if remote == "without atomic pushes":
+        git(bare, "config", "receive.advertiseAtomic", "false")
+    else:
+        hook = bare / "hooks" / "pre-receive"
+        hook.write_text("#!/bin/sh\nwhile read old new ref; do\n  case $ref in\n"
+                        "    refs/heads/*) ;;\n    *) echo \"only branches\" >&2; exit 1;;\n"
+                        "  esac\ndone\n", encoding="utf-8")
+        hook.chmod(0o755)
     _race_once(b, monkeypatch, lambda: must(
         a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+
+    real_hand_on = GitStore.hand_on
+    handed: list[bool] = []
+
+    def hand_on(self: GitStore, remote: str, commit: str, ref: str) -> bool:
+        handed.append(real_hand_on(self, remote, commit, ref))
+        return handed[-1]
+
+    monkeypatch.setattr(GitStore, "hand_on", hand_on)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
 
     assert result.exit_code == 0, result.output
+    assert handed == [False]  # asked once, refused, never again in this write
     assert "recorded after 1 retry" in result.stderr
     assert _handed_on(bare) == [] and _sign_offs(bare, PATCH) == 1
 
@@ -647,7 +666,8 @@ def test_an_act_handed_on_by_a_command_killed_since_is_taken_along_once(
     later = _releasegate(b.root, "tests", "record", PATCH, "--env", "dev",
                          str(junit_file(inputs / "later", "smoke", 6)), person="alice")
     assert later.returncode == 0, later.stderr
-    assert "is no longer there, and may have been recorded by one of them" in later.stderr
+    assert "was recorded meanwhile" in later.stderr
+    assert f"'{PATCH}: approve for test as app-owner by bob'" in later.stderr
     assert _sign_offs(bare, PATCH) == 1
 
 
@@ -742,3 +762,26 @@ def _releasegate_killed(clone: Path, *args: str, person: str, colleague: Path,
     return subprocess.run([sys.executable, "-c", KILLED_AFTER_HANDING_ON, str(colleague),
                            str(junit), OTHER, "--ledger", str(clone), "--as", person, *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def test_special_files_among_a_clones_notes_of_acts_handed_on_are_passed_over(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path) -> None:
+    """A FIFO, a link to /dev/zero and a file of junk where a note of an act handed
+    on is expected: the next write neither blocks on them nor reads them, and lands."""
+    import os
+
+    a, _ = shared
+    notes = a.root / ".git" / "releasegate" / "handed-on"
+    notes.mkdir(parents=True)
+    now = int(time.time())
+    os.mkfifo(notes / f"{now}-{'1' * 16}")
+    (notes / f"{now}-{'2' * 16}").symlink_to("/dev/zero")
+    (notes / f"{now}-{'3' * 16}").write_text("not a commit\x1b[2J\n")
+    began = time.monotonic()
+
+    result = a("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - began < 30
+    assert "handed on" not in result.stderr
+    assert _sign_offs(daemon.base / "ledger.git", PATCH) == 1

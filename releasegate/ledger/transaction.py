@@ -390,23 +390,41 @@ class Ledger:
 
     def _take_back_left(self, upstream: Upstream) -> list[str]:
         """Take back the acts that commands killed in this clone had handed on (this
-        write holds the clone's lock, so their commands are gone), and say so."""
+        write holds the clone's lock, so their commands are gone), and say what became
+        of each: taken back, or recorded meanwhile (by another writer, or by a push of
+        this clone that took it along and was itself killed before its push, then
+        pushed with the clone's next write)."""
+        left = self._notes.left()
+        if not left:
+            return []
+        acts = self.store.handed_on([commit for _, commit in left])
+        taken_back = {name: self.store.withdraw(upstream.remote, f"{handoff.PREFIX}{name}",
+                                                commit) for name, commit in left}
+        theirs = self.store.fetch(upstream.remote, upstream.merge)
         said = []
-        for name, commit in self._notes.left():
-            ref = f"{handoff.PREFIX}{name}"
-            summary = one_line((self.store.act_summary(commit)
-                                if self.store.commit_record(commit) else None) or commit[:12],
-                               120)
-            if self.store.withdraw(upstream.remote, ref, commit):
+        for name, commit in left:
+            act = acts.get(commit)
+            summary = one_line((self.store.act_summary(commit) if act else None)
+                               or commit[:12], 120)
+            added = {path: blob for path, blob in (act.files if act else {}).items()
+                     if not path.startswith(REPLACED)}
+            recorded = bool(added) and theirs is not None and \
+                self.store.blob_ids(theirs, list(added)) == added
+            if recorded:
+                said.append(f"an act a command killed in this clone had handed on to the "
+                            f"other writers on {upstream.remote} was recorded meanwhile: "
+                            f"'{summary}'; if this command repeats it, it is now recorded "
+                            "twice")
+            elif taken_back[name]:
                 said.append(f"took back an act a command killed in this clone had handed on "
                             f"to the other writers on {upstream.remote}, not recorded: "
                             f"'{summary}'")
             else:
                 self._disowned.add(name)
                 said.append(f"an act a command killed in this clone had handed on to the "
-                            f"other writers on {upstream.remote} is no longer there, and may "
-                            f"have been recorded by one of them: '{summary}'; look before "
-                            "repeating it unless this command is that act")
+                            f"other writers on {upstream.remote} could not be taken back "
+                            f"and may still be recorded by one of them: '{summary}'; look "
+                            "before repeating it")
             self._notes.drop(name)
         return said
 
