@@ -120,7 +120,14 @@ class CourtesyCopy:
         and those it holds already as they are; the warnings for those left as they
         were. A file the write replaces (`previous`: path -> the id it had) is
         replaced where the working tree still holds that version."""
-        warnings, written = [], []
+        warnings, written = self._write_files(files, previous)
+        return warnings + self._stage({path: blobs[path] for path in written})
+
+    def _write_files(self, files: Mapping[str, bytes | Path],
+                     previous: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
+        """`write` but the staging: the warnings, and the paths to stage."""
+        warnings: list[str] = []
+        written: list[str] = []
         for path, data in files.items():
             target = self.root / path
             try:
@@ -142,23 +149,41 @@ class CourtesyCopy:
                 written.append(path)
             except OSError as exc:
                 warnings.append(f"could not update {path} in the working tree: {exc}")
+        return warnings, written
+
+    def _stage(self, blobs: Mapping[str, str]) -> list[str]:
+        """Stage `blobs` (path -> blob id) in one git process; the warning when the
+        index could not be brought in step."""
         try:
-            self.store.stage_paths({path: blobs[path] for path in written})
+            self.store.stage_paths(blobs)
             self.index_behind = False
         except (TransientError, InputError) as exc:
             self.index_behind = True
-            warnings.append(f"recorded, but the git index was not updated: {exc.message}; "
-                            "the next releasegate command in this clone brings it in step")
-        return warnings
+            return [f"recorded, but the git index was not updated: {exc.message}; the next "
+                    "releasegate command in this clone brings it in step"]
+        return []
 
-    def refresh_changed(self, ours: str, theirs: str) -> None:
-        """Files others changed (a colleague's edit of releasegate.yaml) are brought in
-        step too, but only where the working copy still holds the old version: a
-        person's own uncommitted edits are never overwritten."""
-        changed = self.store.changed_paths(ours, theirs)
+    def catch_up(self, ours: str, theirs: str, added: Sequence[str],
+                 changed: Sequence[str]) -> None:
+        """Bring the working tree and index from `ours` up to `theirs`: the files
+        others' acts `added`, written where the working tree lacks them, and those they
+        `changed` (a colleague's edit of releasegate.yaml, a board row), but only where
+        the working copy still holds the old version, so that a person's own
+        uncommitted edits are never overwritten; all staged by one git process."""
+        entries = self.store.list_tree(theirs, list(added)) if added else {}
+        blobs = self.store.read_blobs(e.sha for e in entries.values())
+        _, written = self._write_files({p: blobs[e.sha] for p, e in entries.items()})
+        staged = {path: entries[path].sha for path in written}
+        staged.update(self._untouched(ours, theirs, changed))
+        if staged:
+            self._stage(staged)
+
+    def _untouched(self, ours: str, theirs: str, changed: Sequence[str]) -> dict[str, str]:
+        """Of the `changed` paths, those the working copy holds as in `ours`, written as
+        in `theirs`; path -> the blob id to stage."""
         if not changed:
-            return
-        old = self.store.list_tree(ours, changed)
+            return {}
+        old = self.store.list_tree(ours, list(changed))
         new = self.store.list_tree(theirs, changed)
         untouched = {}
         for path in changed:
@@ -174,7 +199,7 @@ class CourtesyCopy:
         blobs = self.store.read_blobs(untouched.values())
         for path, sha in untouched.items():
             (self.root / path).write_bytes(blobs[sha])
-        self.store.stage_paths(untouched)
+        return untouched
 
     def add_from(self, commit: str, paths: Sequence[str]) -> list[str]:
         """Write and stage `paths` as they are in `commit`."""

@@ -5,7 +5,7 @@ With many writers, most of the work a lost race wastes is not the act but the ro
 trips of trying again: a fetch, a refused push, the branch moved and moved back, and
 the remote's processes that serve them. An act of one patch (`rests_on`) that lost
 pushes the commit it lost with to a ref of its own under refs/releasegate/pending/,
-named like a claim on a turn (by the time it was made, and at random). Every write
+named like a claim on a turn (by the time its write began, and at random). Every write
 fetches those refs with the branch. A writer about to push its own act puts each
 act handed on that still holds on top of it, as commits of their own with their
 authors and messages, and pushes the branch and the deletion of those refs in one

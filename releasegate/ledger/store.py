@@ -234,6 +234,15 @@ class GitStore:
                        "--diff-filter=A", old, new)
         return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
+    def added_and_changed(self, old: str, new: str) -> tuple[list[str], list[str]]:
+        """`added_paths` and `changed_paths` of two commits, from one git process."""
+        out = self.run("diff-tree", "-r", "-z", "--name-status", "--no-renames",
+                       "--diff-filter=AM", old, new)
+        fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0") if f]
+        pairs = list(zip(fields[::2], fields[1::2], strict=False))
+        return ([path for status, path in pairs if status == "A"],
+                [path for status, path in pairs if status == "M"])
+
     def changed_paths(self, old: str, new: str) -> list[str]:
         """Paths whose content differs between two commits (not added or deleted)."""
         out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",

@@ -363,7 +363,9 @@ class Ledger:
         did; None when this write is to try again itself (at once, having waited)."""
         if self._handed is None:
             lost, self._lost = self._lost, None
-            name = handoff.new_name(time.time())
+            # Named by when the write began, so that of two acts on one patch the one
+            # begun first goes first (`_take_along`), however often it was handed on.
+            name = handoff.new_name(self._began)
             if lost is None or not self._may_hand_on:
                 self._wait_after_loss(attempt, took)
                 return None
@@ -474,7 +476,7 @@ class Ledger:
                     ) -> tuple[str, dict[str, str], list[str], int | None]:
         """The acts other writers handed on that still hold on top of `top` (`parent`,
         the fetched head, or this write's commit on it), committed in turn on it, the
-        first with the number `height`: those handed on before this write began, or in
+        first with the number `height`: those of writes begun before this one, or in
         the same second (`older`), the others (not `older`), or all (None). The last
         commit, the refs to delete with the push (ref -> the commit it must still point
         at; those no longer holding included), the paths they add, and the next
@@ -818,9 +820,11 @@ class Ledger:
         they changed where the working copy is untouched."""
         if self.store.is_unborn_checkout():
             return
-        self.courtesy.add_from(theirs, self.store.added_paths(ours, theirs)
-                               if added is None else added)
-        self.courtesy.refresh_changed(ours, theirs)
+        if added is None:
+            added, changed = self.store.added_and_changed(ours, theirs)
+        else:
+            changed = self.store.changed_paths(ours, theirs)
+        self.courtesy.catch_up(ours, theirs, added, changed)
 
     def _drop_unpushed_acts(self, upstream: Upstream, ours: str,
                             theirs: str) -> tuple[list[str], list[str]]:
