@@ -216,6 +216,8 @@ class Ledger:
         upstream = self.upstream()
         arrived: list[tuple[str, str]] = []  # (old, new) heads others' acts came between
         self._began = time.time()
+        self._lost = self._fetched = self._taken = None
+        self._yielded, self._free, self._may_hand_on = False, 0, True
         with CloneLock(self.root) as lock:
             reached("locked")
             self._turn = Turn(upstream.remote) if upstream is not None else None
@@ -529,7 +531,7 @@ class Ledger:
                 if recorded and last_raw is not None else None
             raw = self.store.read_blobs([files[new[0]]]).get(files[new[0]])
             event = parse_event(new[0], raw, last) if raw is not None else None
-        except InputError:
+        except (InputError, ValueError):  # not UTF-8, or not an event
             return False
         number = (last.seq if last else 0) + 1
         return event is not None and event.seq == number == seq_of(new[0]) and \
