@@ -584,7 +584,7 @@ def _hand_on_by_hand(clone: Path, bare: Path, made: float, change: Callable[[Pat
 
 @pytest.mark.parametrize("forgery", ["edits an event", "deletes an event",
                                      "two patches", "the pipeline", "copies an event",
-                                     "adds no event"])
+                                     "adds no event", "an event not in UTF-8"])
 def test_an_act_handed_on_that_is_not_one_act_of_one_patch_is_never_taken_along(
         shared: tuple[Cli, Cli], daemon: GitDaemon, tmp_path: Path, forgery: str) -> None:
     """Refs under pending/ are written by anyone who may push: a commit there that
@@ -604,6 +604,10 @@ def test_an_act_handed_on_that_is_not_one_act_of_one_patch_is_never_taken_along(
             width = len(events[0].name.split("-")[0])
             (events[0].parent / f"{len(events) + 1:0{width}d}-signoff.yaml").write_text(
                 events[-1].read_text())
+        elif forgery == "an event not in UTF-8":
+            width = len(events[0].name.split("-")[0])
+            (events[0].parent / f"{len(events) + 1:0{width}d}-signoff.yaml").write_bytes(
+                b"type: signoff\nactor: \xff\xfe\n")
         elif forgery == "adds no event":
             (clone / "patches" / PATCH / "note.txt").write_text("x\n")
         elif forgery == "two patches":
