@@ -789,3 +789,34 @@ def test_special_files_among_a_clones_notes_of_acts_handed_on_are_passed_over(
     assert time.monotonic() - began < 30
     assert "handed on" not in result.stderr
     assert _sign_offs(daemon.base / "ledger.git", PATCH) == 1
+
+
+def test_a_write_whose_remote_goes_away_after_handing_on_says_its_act_may_still_land(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The remote stops answering while B waits for its act to be taken along: B
+    cannot take the act back, exits 3 (unreachable), and its hint says that the act
+    handed on may still be recorded; its clone keeps no commit of it."""
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+    _race_once(b, monkeypatch, lambda: must(
+        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    monkeypatch.setattr(handoff, "ASK_FIRST", (0.01, 0.02))
+    monkeypatch.setattr(handoff, "ASK_EVERY", (0.01, 0.02))
+    real_ask = GitStore.has_remote_ref
+
+    def ask_then_lose_the_remote(self: GitStore, remote: str, ref: str) -> bool | None:
+        daemon.stop()
+        return real_ask(self, remote, ref)
+
+    monkeypatch.setattr(GitStore, "has_remote_ref", ask_then_lose_the_remote)
+    before = git(b.root, "rev-parse", "HEAD")
+
+    result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 3, result.output
+    assert "unreachable" in result.stderr
+    assert "handed on to the other writers on origin and may still be recorded" in \
+        result.stderr
+    assert len(_handed_on(bare)) == 1 and _sign_offs(bare, PATCH) == 0
+    assert git(b.root, "rev-parse", "HEAD") == before
