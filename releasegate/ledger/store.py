@@ -634,8 +634,11 @@ class GitStore:
         board row, or that adds anything but a file, is left out."""
         if not shas:
             return {}
-        out = self.run("diff-tree", "--stdin", "-r", "-z", "--no-renames",
-                       input="".join(f"{sha}\n" for sha in shas).encode())
+        proc = self._process("diff-tree", "--stdin", "-r", "-z", "--no-renames",
+                             input="".join(f"{sha}\n" for sha in shas).encode())
+        if proc.returncode != 0:  # an object git cannot read (a shallow clone): none taken
+            return {}
+        out = proc.stdout
         changes: dict[str, dict[str, str]] = {}
         refused: set[str] = set()
         fields = out.split(b"\0")
