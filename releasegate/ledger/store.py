@@ -223,8 +223,8 @@ class GitStore:
         found = self.objects.read([commit])[0]
         if found is None or found.type != "commit":
             return None
-        header, _, message = found.data.decode("utf-8", "replace").partition("\n\n")
-        return [line[7:] for line in header.splitlines() if line.startswith("parent ")], message
+        _, parents, message = _commit_parts(found.data)
+        return parents, message
 
     def added_paths(self, old: str | None, new: str) -> list[str]:
         """Paths that exist in `new` and not in `old`."""
@@ -609,23 +609,24 @@ class GitStore:
     def remote_turns(self, remote: str) -> list[str] | None:
         """The claims on turns `remote` holds, asked without fetching anything; None
         when it cannot say."""
-        proc = self._process("-c", PROTOCOL, "ls-remote", "--refs", remote,
-                             f"{turns.PREFIX}*")
-        if proc.returncode != 0:
-            return None
-        refs = [line.partition(b"\t")[2].decode("utf-8", "replace")
-                for line in proc.stdout.splitlines()]
-        return [ref.removeprefix(turns.PREFIX) for ref in refs
-                if ref.startswith(turns.PREFIX)]
+        refs = self._remote_refs(remote, f"{turns.PREFIX}*")
+        return None if refs is None else [ref.removeprefix(turns.PREFIX) for ref in refs
+                                          if ref.startswith(turns.PREFIX)]
 
     def has_remote_ref(self, remote: str, ref: str) -> bool | None:
         """Whether `remote` holds `ref`, asked without fetching anything; None when it
         cannot say."""
-        proc = self._process("-c", PROTOCOL, "ls-remote", "--refs", remote, ref)
+        refs = self._remote_refs(remote, ref)
+        return None if refs is None else ref in refs
+
+    def _remote_refs(self, remote: str, pattern: str) -> list[str] | None:
+        """The names of the refs `remote` holds that match `pattern` (`git ls-remote`);
+        None when it cannot say."""
+        proc = self._process("-c", PROTOCOL, "ls-remote", "--refs", remote, pattern)
         if proc.returncode != 0:
             return None
-        return any(line.partition(b"\t")[2].decode("utf-8", "replace") == ref
-                   for line in proc.stdout.splitlines())
+        return [line.partition(b"\t")[2].decode("utf-8", "replace")
+                for line in proc.stdout.splitlines()]
 
     def handed_on(self, shas: Sequence[str]) -> dict[str, HandedOn]:
         """The acts in commits other writers handed on, by commit: each one's parent,
@@ -662,27 +663,14 @@ class GitStore:
                 continue
             changes[current][path] = blob
         found: dict[str, HandedOn] = {}
-        for sha in shas:
-            record = self.commit_record(sha)
-            author = self._author_of(sha)
-            if record is None or author is None or sha in refused or not changes.get(sha):
+        for sha, got in zip(shas, self.objects.read(list(shas)), strict=True):
+            if got is None or got.type != "commit" or sha in refused or not changes.get(sha):
                 continue
-            parents, message = record
-            if len(parents) == 1:
+            header, parents, message = _commit_parts(got.data)
+            author = _author(header)
+            if len(parents) == 1 and author is not None:
                 found[sha] = HandedOn(parents[0], author, message, changes[sha])
         return found
-
-    def _author_of(self, commit: str) -> Author | None:
-        found = self.objects.read([commit])[0]
-        if found is None or found.type != "commit":
-            return None
-        header = found.data.split(b"\n\n", 1)[0].decode("utf-8", "replace")
-        for line in header.splitlines():
-            if line.startswith("author "):
-                name, _, rest = line[7:].partition(" <")
-                email = rest.partition(">")[0]
-                return Author(name, email) if name and email else None
-        return None
 
     def settle_fetches(self) -> None:
         """After the race: drop this process's fetched refs, point the remote-tracking
@@ -752,36 +740,26 @@ class GitStore:
         """Push `commit` to the new ref `ref` on a remote that takes atomic pushes (the
         only kind that may land it; `handoff`); False, and nothing said, when it would
         not."""
-        import git
-
-        try:
-            self._git()(c=NEGOTIATE).push("-q", "--porcelain", "--atomic", remote,
-                                          f"{commit}:{ref}", env=dict(_GIT_ENV))
-        except git.GitCommandError:
-            return False
-        return True
+        return self.push_refs(remote, [f"{commit}:{ref}"], ["--atomic"])
 
     def withdraw(self, remote: str, ref: str, commit: str) -> bool:
         """Delete `ref` on `remote` if it still points at `commit`; False when it does
         not (it is gone: landed or dropped by another writer) or the remote cannot be
         reached."""
+        return self.push_refs(remote, [f":{ref}"], [f"--force-with-lease={ref}:{commit}"])
+
+    def push_refs(self, remote: str, specs: Sequence[str],
+                  options: Sequence[str] = ()) -> bool:
+        """Push refspecs outside the branch (claims on turns, acts handed on, made or
+        deleted), with git push's `options`: False, and nothing said, when the remote
+        would not take all of them. A push that makes a ref asks the remote what it
+        holds first (NEGOTIATE); one that only deletes sends nothing to ask about."""
         import git
 
+        makes = any(not spec.startswith(":") for spec in specs)
+        wrapper = self._git()(c=NEGOTIATE) if makes else self._git()
         try:
-            self._git().push("-q", "--porcelain", f"--force-with-lease={ref}:{commit}",
-                             remote, f":{ref}", env=dict(_GIT_ENV))
-        except git.GitCommandError:
-            return False
-        return True
-
-    def push_refs(self, remote: str, specs: Sequence[str]) -> bool:
-        """Push refspecs that matter to speed only (claims on turns, made or deleted):
-        False, and nothing said, when the remote would not take all of them."""
-        import git
-
-        try:
-            self._git()(c=NEGOTIATE).push("-q", "--porcelain", remote, *specs,
-                                          env=dict(_GIT_ENV))
+            wrapper.push("-q", "--porcelain", *options, remote, *specs, env=dict(_GIT_ENV))
         except git.GitCommandError:
             return False
         return True
@@ -825,6 +803,23 @@ class GitStore:
 _MOVED = ("but expected", "reference already exists", "is at ")
 _RACES = ("non-fast-forward", "fetch first", "stale info", "cannot lock ref",
           "failed to update ref", "incorrect old value", "atomic transaction failed")
+
+
+def _commit_parts(data: bytes) -> tuple[str, list[str], str]:
+    """A commit object's header, parents and message."""
+    header, _, message = data.decode("utf-8", "replace").partition("\n\n")
+    return header, [line[7:] for line in header.splitlines()
+                    if line.startswith("parent ")], message
+
+
+def _author(header: str) -> Author | None:
+    """The author a commit's header names (its name and e-mail), if it names one."""
+    for line in header.splitlines():
+        if line.startswith("author "):
+            name, _, rest = line[7:].partition(" <")
+            email = rest.partition(">")[0]
+            return Author(name, email) if name and email else None
+    return None
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -55,10 +55,6 @@ def new_name(now: float) -> str:
 def made(name: str) -> int | None:
     """When a claim (or an act handed on) was made, by its name; None for a name
     releasegate did not make."""
-    return _made(name)
-
-
-def _made(name: str) -> int | None:
     found = _NAME.fullmatch(name)
     return int(found.group(1)) if found else None
 
@@ -66,8 +62,8 @@ def _made(name: str) -> int | None:
 def live(names: Iterable[str], now: float, life: float | None = None) -> list[str]:
     """The claims that count, oldest first; names releasegate did not make are none."""
     life = LIVE_FOR if life is None else life
-    dated = [(made, name) for name in names if (made := _made(name)) is not None
-             and abs(now - made) <= life]
+    dated = [(at, name) for name in names if (at := made(name)) is not None
+             and abs(now - at) <= life]
     return [name for _, name in sorted(dated)]
 
 
@@ -75,7 +71,7 @@ def expired(names: Iterable[str], now: float, life: float | None = None) -> list
     """Claims made longer than LIVE_FOR seconds ago: left by commands that are gone."""
     life = LIVE_FOR if life is None else life
     return [name for name in names
-            if (made := _made(name)) is not None and now - made > life]
+            if (at := made(name)) is not None and now - at > life]
 
 
 def outranked(names: Iterable[str], mine: str | None, now: float) -> bool:
