@@ -170,10 +170,9 @@ class CourtesyCopy:
         `changed` (a colleague's edit of releasegate.yaml, a board row), but only where
         the working copy still holds the old version, so that a person's own
         uncommitted edits are never overwritten; all staged by one git process."""
-        entries = self.store.list_tree(theirs, list(added)) if added else {}
-        blobs = self.store.read_blobs(e.sha for e in entries.values())
-        _, written = self._write_files({p: blobs[e.sha] for p, e in entries.items()})
-        staged = {path: entries[path].sha for path in written}
+        files, ids = self._files_in(theirs, added)
+        _, written = self._write_files(files)
+        staged = {path: ids[path] for path in written}
         staged.update(self._untouched(ours, theirs, changed))
         if staged:
             self._stage(staged)
@@ -184,7 +183,7 @@ class CourtesyCopy:
         if not changed:
             return {}
         old = self.store.list_tree(ours, list(changed))
-        new = self.store.list_tree(theirs, changed)
+        new = self.store.list_tree(theirs, list(changed))
         untouched = {}
         for path in changed:
             target = self.root / path
@@ -203,10 +202,15 @@ class CourtesyCopy:
 
     def add_from(self, commit: str, paths: Sequence[str]) -> list[str]:
         """Write and stage `paths` as they are in `commit`."""
+        return self.write(*self._files_in(commit, paths))
+
+    def _files_in(self, commit: str, paths: Sequence[str]
+                  ) -> tuple[dict[str, bytes | Path], dict[str, str]]:
+        """The files at `paths` in `commit` (path -> content), and their blob ids."""
         entries = self.store.list_tree(commit, list(paths)) if paths else {}
         blobs = self.store.read_blobs(e.sha for e in entries.values())
-        return self.write({p: blobs[e.sha] for p, e in entries.items()},
-                          {p: e.sha for p, e in entries.items()})
+        return ({p: blobs[e.sha] for p, e in entries.items()},
+                {p: e.sha for p, e in entries.items()})
 
     def remove(self, commit: str, paths: Sequence[str]) -> None:
         """Take `paths` (as they were in `commit`) out of the index and working tree,
