@@ -118,7 +118,6 @@ class Ledger:
         self._may_hand_on = True  # false once the remote would not take an act handed on
         self._disowned: set[str] = set()  # acts of killed commands here: never taken along
         self._taken: tuple[str, str] | None = None  # others' acts the last push landed
-        self._yielded = False  # the last push landed only others' acts, which went first
         self._free = 0  # tries that do not count against the attempts (`_tries`)
         self._began = 0.0  # when this write began (`time.time()`)
 
@@ -217,7 +216,7 @@ class Ledger:
         arrived: list[tuple[str, str]] = []  # (old, new) heads others' acts came between
         self._began = time.time()
         self._lost = self._fetched = self._taken = None
-        self._yielded, self._free, self._may_hand_on = False, 0, True
+        self._free, self._may_hand_on = 0, True
         with CloneLock(self.root) as lock:
             reached("locked")
             self._turn = Turn(upstream.remote) if upstream is not None else None
@@ -274,8 +273,7 @@ class Ledger:
                         return self._taken_along(upstream, carried, taken, arrived, notes,
                                                  retried)
                     continue
-                if how == "again" and self._yielded:
-                    self._yielded = False
+                if how == "yielded":  # worked out again below, on the head just pushed
                     self._free += 1
                     retried.append(YIELDED)
                 if how == "again" and self._handed is not None:
@@ -302,8 +300,8 @@ class Ledger:
                 notes += self._retry_notes(retried)
                 return outcome.result, [*notes, *snap.warnings]
             retried.append(why)
-            if self._yielded:  # worked out again at once, on the head just pushed
-                self._yielded, carried = False, None
+            if why == YIELDED:  # worked out again at once, on the head just pushed
+                carried = None
                 self._free += 1
                 self._note_taken(arrived)
                 continue
@@ -568,8 +566,10 @@ class Ledger:
         """Land an act worked out on an earlier head, when nothing it rests on changed
         since: fetch, and commit it on the shared ledger's new head as it is, without
         pulling first (the local branch moves only with the write). "landed" (with
-        warnings), "lost" (someone was first again; nothing changed here) or "again"
-        (work it out anew on a pulled head), and the commit fetched, if any."""
+        warnings), "lost" (someone was first again; nothing changed here), "again"
+        (work it out anew on a pulled head), "yielded" (the same, after a push that
+        landed older acts handed on, which went first) or "taken" (another writer
+        landed it), and the commit fetched or pushed, if any."""
         validated_on, write, blobs, _ = carried
         paths = rests_on(write)
         if validated_on is None or paths is None:
@@ -589,8 +589,7 @@ class Ledger:
         if how in ("landed", "yielded"):
             self._note_taken(arrived)
         if how == "yielded":
-            self._yielded = True
-            return "again", [], self.store.resolve(self.ref)
+            return "yielded", [], self.store.resolve(self.ref)
         return {"landed": "landed", "moved": "again"}.get(how, "lost"), warnings, None
 
     def _ahead(self, operation: Callable[[Snapshot], Write[T]]) -> Carried[T] | None:
@@ -636,7 +635,6 @@ class Ledger:
         if how == "landed":
             return None
         if how == "yielded":
-            self._yielded = True
             return YIELDED
         if how == "moved":
             return "the branch moved while writing"
