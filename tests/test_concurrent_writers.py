@@ -85,6 +85,20 @@ def _race_once(b: Cli, monkeypatch: pytest.MonkeyPatch, act: object) -> list[str
     return raced
 
 
+def _lose_once_to_a_run_on_other(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch,
+                                 inputs: Path) -> list[str]:
+    """Make B's first push lose to a test run A records on OTHER just before it."""
+    a, b = shared
+    return _race_once(b, monkeypatch, lambda: must(
+        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+
+
+def _ask_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that handed its act on asks after it at once, not after 0.4 s and more."""
+    monkeypatch.setattr(handoff, "ASK_FIRST", (0.01, 0.02))
+    monkeypatch.setattr(handoff, "ASK_EVERY", (0.01, 0.02))
+
+
 def _count_sign_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count how often the sign-off act is worked out (validated and built)."""
     from releasegate.actions.common import append_event as real
@@ -102,9 +116,8 @@ def _count_sign_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_an_act_that_lost_to_work_on_another_patch_is_carried_not_redone(
         shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    a, b = shared
-    raced = _race_once(b, monkeypatch, lambda: must(
-        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    _, b = shared
+    raced = _lose_once_to_a_run_on_other(shared, monkeypatch, inputs)
     built = _count_sign_offs(monkeypatch)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
@@ -477,8 +490,7 @@ def test_an_act_that_lost_is_handed_on_and_the_next_writer_lands_it(
     ledger's numbering intact, and B's clone comes up to the shared ledger."""
     a, b = shared
     bare = daemon.base / "ledger.git"
-    _race_once(b, monkeypatch, lambda: must(
-        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    _lose_once_to_a_run_on_other(shared, monkeypatch, inputs)
     built = _count_sign_offs(monkeypatch)
     real_ask = GitStore.has_remote_ref
     seen: list[list[str]] = []
@@ -515,12 +527,10 @@ def test_an_act_that_lost_is_handed_on_and_the_next_writer_lands_it(
 def test_an_act_handed_on_that_no_one_takes_is_landed_by_its_own_command(
         shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    a, b = shared
+    _, b = shared
     bare = daemon.base / "ledger.git"
-    _race_once(b, monkeypatch, lambda: must(
-        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
-    monkeypatch.setattr(handoff, "ASK_FIRST", (0.01, 0.02))
-    monkeypatch.setattr(handoff, "ASK_EVERY", (0.01, 0.02))
+    _lose_once_to_a_run_on_other(shared, monkeypatch, inputs)
+    _ask_at_once(monkeypatch)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
 
@@ -538,7 +548,7 @@ def test_a_remote_that_cannot_hold_acts_handed_on_still_takes_every_act(
     """Landing an act handed on needs an atomic push, and a ref under pending/; on a
     remote that has no atomic pushes, or whose hook refuses refs but branches, the
     write tries again itself, as before."""
-    a, b = shared
+    _, b = shared
     bare = daemon.base / "ledger.git"
     if remote == "without atomic pushes":
         git(bare, "config", "receive.advertiseAtomic", "false")
@@ -548,8 +558,7 @@ def test_a_remote_that_cannot_hold_acts_handed_on_still_takes_every_act(
                         "    refs/heads/*) ;;\n    *) echo \"only branches\" >&2; exit 1;;\n"
                         "  esac\ndone\n", encoding="utf-8")
         hook.chmod(0o755)
-    _race_once(b, monkeypatch, lambda: must(
-        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    _lose_once_to_a_run_on_other(shared, monkeypatch, inputs)
 
     real_hand_on = GitStore.hand_on
     handed: list[bool] = []
@@ -684,8 +693,7 @@ def test_an_older_act_handed_on_goes_before_a_fresh_act_on_the_same_patch(
     lost is not overtaken by fresh ones."""
     a, b = shared
     bare = daemon.base / "ledger.git"
-    _race_once(b, monkeypatch, lambda: must(
-        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    _lose_once_to_a_run_on_other(shared, monkeypatch, inputs)
     real_ask = GitStore.has_remote_ref
     fresh: list[str] = []
 
@@ -797,12 +805,10 @@ def test_a_write_whose_remote_goes_away_after_handing_on_says_its_act_may_still_
     """The remote stops answering while B waits for its act to be taken along: B
     cannot take the act back, exits 3 (unreachable), and its hint says that the act
     handed on may still be recorded; its clone keeps no commit of it."""
-    a, b = shared
+    _, b = shared
     bare = daemon.base / "ledger.git"
-    _race_once(b, monkeypatch, lambda: must(
-        a, "tests", "record", OTHER, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
-    monkeypatch.setattr(handoff, "ASK_FIRST", (0.01, 0.02))
-    monkeypatch.setattr(handoff, "ASK_EVERY", (0.01, 0.02))
+    _lose_once_to_a_run_on_other(shared, monkeypatch, inputs)
+    _ask_at_once(monkeypatch)
     real_ask = GitStore.has_remote_ref
 
     def ask_then_lose_the_remote(self: GitStore, remote: str, ref: str) -> bool | None:
