@@ -15,7 +15,8 @@ start to exit; its attempts are read from the notice releasegate prints on stand
 error when it had to retry, and "acts landed by another writer" counts the acts that
 lost a race, were handed on and were taken along by another writer's push (it says
 so on standard error too). "CPU per act" is the CPU time of the acts' processes and
-the git processes they waited for (not the daemon's), "CPU idle" the share of the
+the git processes they waited for, "daemon CPU per act" that of `git daemon` and the
+git processes it ran for the acts' fetches and pushes, "CPU idle" the share of the
 machine's CPU time (/proc/stat, all cores) left idle while the acts ran.
 
 Every run is also a check, else exit status 2 and no figures: no act exits other
@@ -82,6 +83,7 @@ class Round:
     seconds: float
     events: int  # new events in the shared ledger
     cpu: float  # CPU seconds of the acts' processes and the git processes they ran
+    served: float | None  # CPU seconds of git daemon and the git processes it ran
     idle: float | None  # share of the machine's CPU time left idle during the acts
 
     @property
@@ -96,6 +98,20 @@ class Round:
 def children_cpu() -> float:
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
+
+
+def tree_cpu(pid: int) -> float | None:
+    """CPU seconds of a process, of the children it has waited for and of those still
+    running (`git daemon` runs as a child of `git`), from /proc; None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+            children = [int(child) for child in listing.read().split()]
+    except (OSError, ValueError):
+        return None
+    own = sum(int(t) for t in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return own + sum(tree_cpu(child) or 0.0 for child in children)
 
 
 def idle_ticks() -> tuple[int, int] | None:
@@ -218,6 +234,7 @@ def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(1, writers + 1)]
         cpu_before, ticks_before = children_cpu(), idle_ticks()
+        served_before = tree_cpu(daemon.pid)
         start = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -225,6 +242,9 @@ def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
             thread.join()
         seconds = time.perf_counter() - start
         cpu, ticks_after = children_cpu() - cpu_before, idle_ticks()
+        served_after = tree_cpu(daemon.pid)
+        served = None if served_before is None or served_after is None else \
+            served_after - served_before
         idle = None if ticks_before is None or ticks_after is None else \
             (ticks_after[0] - ticks_before[0]) / max(1, ticks_after[1] - ticks_before[1])
         after = int(git("-C", bare, "rev-list", "--count", "main"))
@@ -233,7 +253,7 @@ def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
         audit = rg(check, "verify")
         if audit.returncode != 0:
             raise SystemExit(f"verify found problems after {writers} writers: {audit.stdout}")
-    return Round(writers, results, seconds, after - before, cpu, idle)
+    return Round(writers, results, seconds, after - before, cpu, served, idle)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -292,12 +312,13 @@ def main() -> int:
                      f"{sum('claimed the next turn' in a.stderr for a in r.acts)}",
                      f"{sum(a.gave_way > 0 for a in r.acts)}",
                      f"{r.cpu / len(r.acts) * 1000:.0f} ms",
+                     "n/a" if r.served is None else f"{r.served / len(r.acts) * 1000:.0f} ms",
                      "n/a" if r.idle is None else f"{r.idle:.0%}"])
     print(table(["writers", "acts", "landed (new commits)", "exit 3", "throughput",
                  f"vs {base.writers} writer(s)", "median latency", "p95 latency",
                  "slowest", "attempts, mean", "attempts, most",
                  "acts landed by another writer", "acts that claimed a turn",
-                 "acts that gave way", "CPU per act", "CPU idle"],
+                 "acts that gave way", "CPU per act", "daemon CPU per act", "CPU idle"],
                 rows))
     if failures:
         print("\n".join(["", "The run misbehaved; the figures mean nothing:", *failures]),

@@ -39,6 +39,11 @@ class GitDaemon:
     def url(self, name: str) -> str:
         return f"git://127.0.0.1:{self.port}/{name}"
 
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "the daemon is not running"
+        return self._proc.pid
+
     def __enter__(self) -> GitDaemon:
         self._proc = subprocess.Popen(
             ["git", "daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={self.port}",
