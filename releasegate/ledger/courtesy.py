@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from releasegate.core.errors import InputError, TransientError
+from releasegate.ledger.objects import Entry
 from releasegate.ledger.store import REPLACED, GitStore, git_blob_id
 
 
@@ -163,42 +164,28 @@ class CourtesyCopy:
                     "releasegate command in this clone brings it in step"]
         return []
 
-    def catch_up(self, ours: str, theirs: str, added: Sequence[str],
-                 changed: Sequence[str]) -> None:
-        """Bring the working tree and index from `ours` up to `theirs`: the files
-        others' acts `added`, written where the working tree lacks them, and those they
-        `changed` (a colleague's edit of releasegate.yaml, a board row), but only where
-        the working copy still holds the old version, so that a person's own
-        uncommitted edits are never overwritten; all staged by one git process."""
-        files, ids = self._files_in(theirs, added)
-        _, written = self._write_files(files)
-        staged = {path: ids[path] for path in written}
-        staged.update(self._untouched(ours, theirs, changed))
-        if staged:
-            self._stage(staged)
-
-    def _untouched(self, ours: str, theirs: str, changed: Sequence[str]) -> dict[str, str]:
-        """Of the `changed` paths, those the working copy holds as in `ours`, written as
-        in `theirs`; path -> the blob id to stage."""
-        if not changed:
-            return {}
-        old = self.store.list_tree(ours, list(changed))
-        new = self.store.list_tree(theirs, list(changed))
-        untouched = {}
-        for path in changed:
-            target = self.root / path
+    def catch_up(self, added: Mapping[str, Entry],
+                 changed: Mapping[str, tuple[str, Entry]]) -> None:
+        """Bring the working tree and index up to a later commit: the files others'
+        acts `added` there (path -> its entry), written where the working tree lacks
+        them, and those they `changed` (path -> the blob id it had, and its entry: a
+        colleague's edit of releasegate.yaml, a board row), but only where the working
+        copy still holds the old version, so that a person's own uncommitted edits are
+        never overwritten; the contents read at once, all staged by one git process."""
+        new = {path: entry.sha for path, entry in added.items() if entry.type == "blob"}
+        untouched = {path: entry.sha for path, (before, entry) in changed.items()
+                     if entry.type == "blob" and _holds(self.root / path, before)}
+        blobs = self.store.read_blobs([*new.values(), *untouched.values()])
+        _, written = self._write_files({path: blobs[sha] for path, sha in new.items()})
+        staged = {path: new[path] for path in written}
+        for path, sha in untouched.items():
             try:
-                if target.is_symlink():
-                    continue
-                current = git_blob_id(target.read_bytes())
+                (self.root / path).write_bytes(blobs[sha])
             except OSError:
                 continue
-            if path in old and path in new and current == old[path].sha:
-                untouched[path] = new[path].sha
-        blobs = self.store.read_blobs(untouched.values())
-        for path, sha in untouched.items():
-            (self.root / path).write_bytes(blobs[sha])
-        return untouched
+            staged[path] = sha
+        if staged:
+            self._stage(staged)
 
     def add_from(self, commit: str, paths: Sequence[str]) -> list[str]:
         """Write and stage `paths` as they are in `commit`."""
@@ -236,8 +223,11 @@ def _same_content(target: Path, data: bytes | Path) -> bool:
 
 def _holds(target: Path, blob: str) -> bool:
     """Whether `target` is a regular file (not a link) holding the blob `blob`."""
-    return not target.is_symlink() and target.is_file() \
-        and git_blob_id(target.read_bytes()) == blob
+    try:
+        return not target.is_symlink() and target.is_file() \
+            and git_blob_id(target.read_bytes()) == blob
+    except OSError:
+        return False
 
 
 def _replace(target: Path, data: bytes) -> None:

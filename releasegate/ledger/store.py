@@ -234,20 +234,27 @@ class GitStore:
                        "--diff-filter=A", old, new)
         return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
-    def added_and_changed(self, old: str, new: str) -> tuple[list[str], list[str]]:
-        """`added_paths` and `changed_paths` of two commits, from one git process."""
-        out = self.run("diff-tree", "-r", "-z", "--name-status", "--no-renames",
-                       "--diff-filter=AM", old, new)
-        fields = [f.decode("utf-8", "surrogateescape") for f in out.split(b"\0") if f]
-        pairs = list(zip(fields[::2], fields[1::2], strict=False))
-        return ([path for status, path in pairs if status == "A"],
-                [path for status, path in pairs if status == "M"])
-
-    def changed_paths(self, old: str, new: str) -> list[str]:
-        """Paths whose content differs between two commits (not added or deleted)."""
-        out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
-                       "--diff-filter=M", old, new)
-        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+    def added_and_changed(self, old: str, new: str
+                          ) -> tuple[dict[str, Entry], dict[str, tuple[str, Entry]]]:
+        """The paths added between two commits (path -> the entry in `new`) and those
+        whose content changed (path -> the blob id in `old`, and the entry in `new`),
+        from one git process, with the ids and modes it prints: nothing is read again."""
+        out = self.run("diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", old, new)
+        fields = out.split(b"\0")
+        added: dict[str, Entry] = {}
+        changed: dict[str, tuple[str, Entry]] = {}
+        for meta, raw in zip(fields[::2], fields[1::2], strict=False):
+            parts = meta.decode("ascii", "replace").lstrip(":").split(" ")
+            if len(parts) != 5 or not raw:
+                continue
+            _, mode, before, after, status = parts
+            path = raw.decode("utf-8", "surrogateescape")
+            entry = Entry(mode, _KIND_OF_MODE.get(mode, "blob"), after)
+            if status == "A":
+                added[path] = entry
+            elif status == "M":
+                changed[path] = (before, entry)
+        return added, changed
 
     def changed_under(self, old: str, new: str, prefixes: Sequence[str]) -> bool:
         """Whether any path under `prefixes` (folders end in "/") differs between two
@@ -800,6 +807,7 @@ class GitStore:
                 "GIT_CONFIG_VALUE_0": "true"}
 
 
+_KIND_OF_MODE = {"040000": "tree", "160000": "commit"}  # git's modes; files are blobs
 _MOVED = ("but expected", "reference already exists", "is at ")
 _RACES = ("non-fast-forward", "fetch first", "stale info", "cannot lock ref",
           "failed to update ref", "incorrect old value", "atomic transaction failed")

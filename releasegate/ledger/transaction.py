@@ -522,6 +522,7 @@ class Ledger:
         if len(new) != 1:
             return False
         snap = Snapshot(self.store, head)
+        snap.prefetch([events], read=False)  # the listing; of the events, the last is read
         recorded = sorted(snap.paths(events), key=seq_of)
         try:
             last_raw = snap.read(recorded[-1]) if recorded else None
@@ -789,11 +790,12 @@ class Ledger:
         if arrived is not None and ours is not None:
             arrived.append((ours, theirs))
             return Pulled(theirs, [], dropped)
-        added = self.store.added_paths(ours, theirs)
-        if self.store.is_unborn_checkout() or ours is None:
-            return Pulled(theirs, added, dropped)
-        self._catch_up(ours, theirs, added)
-        return Pulled(theirs, added, dropped)
+        if ours is None:
+            return Pulled(theirs, list(self.store.list_tree(theirs)), dropped)
+        added, changed = self.store.added_and_changed(ours, theirs)
+        if not self.store.is_unborn_checkout():
+            self.courtesy.catch_up(added, changed)
+        return Pulled(theirs, list(added), dropped)
 
     def _fetch(self, upstream: Upstream) -> str | None:
         """The shared branch's commit, fetched, once its history is checked."""
@@ -815,16 +817,11 @@ class Ledger:
         self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
         return theirs
 
-    def _catch_up(self, ours: str, theirs: str, added: list[str] | None = None) -> None:
+    def _catch_up(self, ours: str, theirs: str) -> None:
         """Write and stage the files others' acts added between two heads, and those
         they changed where the working copy is untouched."""
-        if self.store.is_unborn_checkout():
-            return
-        if added is None:
-            added, changed = self.store.added_and_changed(ours, theirs)
-        else:
-            changed = self.store.changed_paths(ours, theirs)
-        self.courtesy.catch_up(ours, theirs, added, changed)
+        if not self.store.is_unborn_checkout():
+            self.courtesy.catch_up(*self.store.added_and_changed(ours, theirs))
 
     def _drop_unpushed_acts(self, upstream: Upstream, ours: str,
                             theirs: str) -> tuple[list[str], list[str]]:
