@@ -137,3 +137,73 @@ def test_the_git_process_ends_with_its_store(repo: tuple[GitStore, str]) -> None
     assert proc is not None and proc.poll() is None
     store.objects.close()
     assert proc.poll() is not None
+
+
+def _child(root: Path, parent: str, change: Any) -> str:
+    """A commit on `parent` whose tree is `parent`'s with `change(root)` applied to
+    the index (no working tree involved)."""
+    git(root, "read-tree", parent)
+    change(root)
+    tree = git(root, "write-tree").strip()
+    return git(root, "-c", "user.name=Ann", "-c", "user.email=ann@x", "commit-tree", tree,
+               "-p", parent, "-m", "an act").strip()
+
+
+def _add(path: str, data: bytes, mode: str = "100644") -> Any:
+    def change(root: Path) -> None:
+        sha = subprocess.run(["git", "-C", str(root), "hash-object", "-w", "--stdin"],
+                             input=data, check=True, capture_output=True).stdout.decode().strip()
+        git(root, "update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}")
+    return change
+
+
+def test_acts_handed_on_are_read_as_git_diff_tree_sees_them(
+        repo: tuple[GitStore, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a commit handed on adds is what `git diff-tree` lists, read without a
+    git process of its own; anything but added files (and board rows replaced) leaves
+    the commit out, as does a commit whose parent this clone lacks."""
+    store, head = repo
+    root = store.root
+    board = _child(root, head, _add("board/CBS-2026-0001.json", b"{}\n"))
+    act = _child(root, board, lambda r: [
+        _add("patches/CBS-2026-0001/events/0003-signoff.yaml", b"type: signoff\n")(r),
+        _add("patches/CBS-2026-0001/evidence/new/run.xml", b"<testsuite/>\n")(r),
+        _add("board/CBS-2026-0001.json", b'{"stage": "dev"}\n')(r)])
+    event = _add("patches/CBS-2026-0001/events/0003-signoff.yaml", b"type: signoff\n")
+    # Each of these adds the event too, and does one thing more that is not an act's.
+    deletes = _child(root, head, lambda r: [event(r), git(
+        r, "rm", "-q", "--cached", "patches/CBS-2026-0001/events/0002-tests.yaml")])
+    changes = _child(root, head, lambda r: [event(r),
+                                            _add("releasegate.yaml", b"version: 2\n")(r)])
+    link = _child(root, head, lambda r: [event(r), _add("patches/CBS-2026-0001/l", b"x",
+                                                        "120000")(r)])
+    executable = _child(root, head, lambda r: [event(r), _add("patches/CBS-2026-0001/x",
+                                                              b"x", "100755")(r)])
+    folder_for_file = _child(root, head, lambda r: [event(r), git(
+        r, "rm", "-q", "--cached", "releasegate.yaml"), _add("releasegate.yaml/x", b"x")(r)])
+    orphan_body = (f"tree {git(root, 'rev-parse', act + '^{tree}').strip()}\n"
+                   f"parent {'1' * 40}\nauthor Ann <ann@x> 1 +0000\n"
+                   "committer Ann <ann@x> 1 +0000\n\nan act\n")
+    orphan = subprocess.run(["git", "-C", str(root), "hash-object", "-t", "commit", "-w",
+                             "--stdin"], input=orphan_body.encode(), check=True,
+                            capture_output=True).stdout.decode().strip()
+    listed = git(root, "diff-tree", "-r", "--no-renames", act).splitlines()[1:]
+    expected = {line.split("\t")[1]: line.split()[3] for line in listed}
+
+    started: list[list[str]] = []
+
+    class Counting(subprocess.Popen[bytes]):
+        def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+            started.append(list(args))
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Counting)
+    store.objects.close()
+    found = store.handed_on([act, deletes, changes, link, executable, folder_for_file,
+                             orphan, "2" * 40])
+
+    assert set(found) == {act}
+    assert found[act].files == expected
+    assert len(expected) == 3 and found[act].parent == board
+    assert found[act].author.name == "Ann" and found[act].message.strip() == "an act"
+    assert [a[-2:] for a in started] == [["cat-file", "--batch"]]
