@@ -640,64 +640,50 @@ class GitStore:
         author, message and the files it adds or replaces (path -> blob id). A commit
         that is not one act on one parent, or that deletes or changes anything but a
         board row, or that adds anything but a file, is left out, as is one whose
-        objects this clone lacks (a shallow clone). Read through the store's reader,
-        since this is asked inside a race's window."""
-        acts: dict[str, tuple[str, str, Author, str]] = {}  # sha -> its tree, parent, ...
+        parent this clone lacks (a shallow clone)."""
+        below = self.objects.read([f"{sha}^^{{tree}}" for sha in shas])  # parents
+        shas = [sha for sha, tree in zip(shas, below, strict=True)
+                if tree is not None and tree.type == "tree"]
+        if not shas:
+            return {}
+        # One git process for them all: inside a race's window, walking their trees
+        # through the reader, a round trip a level, kept writers waiting longer.
+        proc = self._process("diff-tree", "--stdin", "-r", "-z", "--no-renames",
+                             input="".join(f"{sha}\n" for sha in shas).encode())
+        if proc.returncode != 0:  # an object git cannot read: none taken
+            return {}
+        out = proc.stdout
+        changes: dict[str, dict[str, str]] = {}
+        refused: set[str] = set()
+        fields = out.split(b"\0")
+        current = None
+        at = 0
+        while at < len(fields):
+            field = fields[at].decode("utf-8", "surrogateescape")
+            at += 1
+            if not field:
+                continue
+            if not field.startswith(":"):
+                current = field.strip()
+                changes.setdefault(current, {})
+                continue
+            path = fields[at].decode("utf-8", "surrogateescape") if at < len(fields) else ""
+            at += 1
+            _, mode, _, blob, status = field[1:].split(" ")
+            if current is None or mode != "100644" or not (
+                    status == "A" or (status == "M" and path.startswith(REPLACED))):
+                refused.add(current or "")
+                continue
+            changes[current][path] = blob
+        found: dict[str, HandedOn] = {}
         for sha, got in zip(shas, self.objects.read(list(shas)), strict=True):
-            if got is None or got.type != "commit":
+            if got is None or got.type != "commit" or sha in refused or not changes.get(sha):
                 continue
             header, parents, message = _commit_parts(got.data)
             author = _author(header)
-            tree = next((line[5:] for line in header.splitlines()
-                         if line.startswith("tree ")), None)
-            if len(parents) == 1 and author is not None and tree is not None:
-                acts[sha] = (tree, parents[0], author, message)
-        parent_trees = dict(zip(acts, self.objects.read([f"{parent}^{{tree}}" for _, parent, _, _
-                                                         in acts.values()]), strict=True))
-        found: dict[str, HandedOn] = {}
-        for sha, (tree, parent, author, message) in acts.items():
-            before = parent_trees[sha]
-            if before is None or before.type != "tree":
-                continue
-            files = self._added_files(before.sha, tree)
-            if files:
-                found[sha] = HandedOn(parent, author, message, files)
+            if len(parents) == 1 and author is not None:
+                found[sha] = HandedOn(parents[0], author, message, changes[sha])
         return found
-
-    def _added_files(self, old: str, new: str) -> dict[str, str] | None:
-        """The files tree `new` adds to tree `old` (path -> blob id), board rows it
-        changes included; None when it does anything else (deletes, changes another
-        file or a mode, adds a link or a submodule) or a tree cannot be read. Only the
-        folders that differ are read, one level at a time."""
-        files: dict[str, str] = {}
-        level: list[tuple[str | None, str, str]] = [(old, new, "")]  # (old, new, folder)
-        while level:
-            wanted = list(dict.fromkeys(sha for pair in level for sha in pair[:2] if sha))
-            read = dict(zip(wanted, self.objects.read(wanted), strict=True))
-            trees: dict[str, dict[str, Entry]] = {}
-            for sha, got in read.items():
-                if got is None or got.type != "tree":
-                    return None
-                trees[sha] = parse_tree(got.data, len(got.sha) // 2)
-            below: list[tuple[str | None, str, str]] = []
-            for before_sha, after_sha, folder in level:
-                before = trees[before_sha] if before_sha else {}
-                for name, entry in trees[after_sha].items():
-                    path = f"{folder}{name}"
-                    was = before.get(name)
-                    if was == entry:
-                        continue
-                    if entry.type == "tree" and (was is None or was.type == "tree"):
-                        below.append((was.sha if was else None, entry.sha, f"{path}/"))
-                    elif entry.mode != "100644" or (was is not None and (
-                            was.type != "blob" or not path.startswith(REPLACED))):
-                        return None
-                    else:
-                        files[path] = entry.sha
-                if any(name not in trees[after_sha] for name in before):
-                    return None  # something deleted
-            level = below
-        return files
 
     def settle_fetches(self) -> None:
         """After the race: drop this process's fetched refs, point the remote-tracking
