@@ -774,10 +774,7 @@ class Ledger:
         ours = self.store.resolve(self.ref)
         if theirs is None or theirs == ours:
             return Pulled(theirs)
-        # Usually the shared ledger merely moved on by a few acts: asked through the
-        # reader first, git's merge-base only for clones that diverged.
-        base = None if ours is None else ours if self.store.is_ancestor(ours, theirs) \
-            else self.store.merge_base(ours, theirs)
+        base = self.store.merge_base(ours, theirs) if ours is not None else None
         if base == theirs:
             return Pulled(theirs)  # local acts not pushed yet: the next push carries them
         dropped: list[str] = []
