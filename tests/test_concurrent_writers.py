@@ -826,3 +826,30 @@ def test_a_write_whose_remote_goes_away_after_handing_on_says_its_act_may_still_
         result.stderr
     assert len(_handed_on(bare)) == 1 and _sign_offs(bare, PATCH) == 0
     assert git(b.root, "rev-parse", "HEAD") == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero"])
+def test_a_special_file_where_others_changed_a_row_is_left_alone_by_the_catch_up(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, kind: str) -> None:
+    """Where the working tree holds a FIFO or a link to /dev/zero in place of a board
+    row that another clone's act changes, bringing the working tree up to that act
+    neither blocks on it nor replaces it, and the write lands."""
+    import os
+
+    a, b = shared
+    row = next(p for p in git(b.root, "ls-files", "board").split() if PATCH in p)
+    (b.root / row).unlink()
+    if kind == "fifo":
+        os.mkfifo(b.root / row)
+    else:
+        (b.root / row).symlink_to("/dev/zero")
+    must(a, "signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    done = _releasegate(b.root, "signoff", OTHER, "--env", "test", "--role", "app-owner",
+                        person="bob")
+
+    assert done.returncode == 0, done.stderr
+    assert _sign_offs(daemon.base / "ledger.git", OTHER) == 1
+    assert (b.root / row).is_fifo() if kind == "fifo" else (b.root / row).is_symlink()
+    assert git(b.root, "rev-parse", "HEAD") == git(daemon.base / "ledger.git", "rev-parse",
+                                                   "main")
