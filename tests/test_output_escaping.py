@@ -253,3 +253,23 @@ def test_check_output_never_carries_raw_control_characters(rg: Cli, inputs: Path
     result = rg("check", PATCH, "--to", "prod", "--format", fmt)
 
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stdout)
+
+
+def test_warnings_and_errors_reach_the_terminal_with_controls_escaped(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Warnings and errors may quote what a ledger or a remote holds (a commit's
+    subject, a path): the terminal gets escapes, never the controls themselves, and a
+    warning's own line breaks stay."""
+    from releasegate.cli.main import _report
+    from releasegate.cli.output import warn
+    from releasegate.core.errors import InputError
+
+    warn(["act 'sign\x1b]0;owned\x07off' was dropped\nrepeat it", "plain \u202eevil"])
+    status = _report(InputError("bad \x1b[2J value", hint="see \x9b31m"), False)
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", err)
+    assert "sign\\x1b]0;owned\\x07off' was dropped\nrepeat it" in err
+    assert "plain \\u202eevil" in err
+    assert "error: bad \\x1b[2J value\n  hint: see \\x9b31m" in err

@@ -150,7 +150,9 @@ def _report(exc: ReleasegateError, as_json: bool) -> int:
     if as_json:
         click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"error: {exc}", err=True)
+        from releasegate.core.text import shown_text  # the error path only
+
+        click.echo(f"error: {shown_text(str(exc))}", err=True)  # it may quote input
     return exc.exit_status
 
 

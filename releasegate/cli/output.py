@@ -18,8 +18,13 @@ def emit_json(doc: Any) -> None:
 
 
 def warn(warnings: Iterable[str]) -> None:
+    """Each warning on standard error. A warning may quote what the ledger or a remote
+    holds (a commit's subject, a path), so a character input refuses shows as an
+    escape (`\\x1b`) and never reaches the terminal as itself."""
+    from releasegate.core.text import shown_text
+
     for message in warnings:
-        click.echo(f"warning: {message}", err=True)
+        click.echo(f"warning: {shown_text(message)}", err=True)
 
 
 def finish(fmt: str, warnings: Iterable[str], doc: Callable[[], Any], text: Callable[[], str],
