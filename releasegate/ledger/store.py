@@ -240,15 +240,9 @@ class GitStore:
         whose content changed (path -> the blob id in `old`, and the entry in `new`),
         from one git process, with the ids and modes it prints: nothing is read again."""
         out = self.run("diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", old, new)
-        fields = out.split(b"\0")
         added: dict[str, Entry] = {}
         changed: dict[str, tuple[str, Entry]] = {}
-        for meta, raw in zip(fields[::2], fields[1::2], strict=False):
-            parts = meta.decode("ascii", "replace").lstrip(":").split(" ")
-            if len(parts) != 5 or not raw:
-                continue
-            _, mode, before, after, status = parts
-            path = raw.decode("utf-8", "surrogateescape")
+        for _, mode, before, after, status, path in _diff_records(out):
             entry = Entry(mode, _KIND_OF_MODE.get(mode, "blob"), after)
             if status == "A":
                 added[path] = entry
@@ -641,45 +635,34 @@ class GitStore:
         that is not one act on one parent, or that deletes or changes anything but a
         board row, or that adds anything but a file, is left out, as is one whose
         parent this clone lacks (a shallow clone)."""
-        below = self.objects.read([f"{sha}^^{{tree}}" for sha in shas])  # parents
-        shas = [sha for sha, tree in zip(shas, below, strict=True)
-                if tree is not None and tree.type == "tree"]
-        if not shas:
+        # The commits and their parents' trees in one round trip: this is asked inside
+        # a race's window, where a round trip waits for the reader's turn.
+        got = self.objects.read([*shas, *(f"{sha}^^{{tree}}" for sha in shas)])
+        commits = {sha: found for sha, found, below
+                   in zip(shas, got[:len(shas)], got[len(shas):], strict=True)
+                   if found is not None and found.type == "commit"
+                   and below is not None and below.type == "tree"}
+        if not commits:
             return {}
-        # One git process for them all: inside a race's window, walking their trees
-        # through the reader, a round trip a level, kept writers waiting longer.
+        # One git process for them all: walking their trees through the reader, a round
+        # trip a level, kept writers waiting longer.
         proc = self._process("diff-tree", "--stdin", "-r", "-z", "--no-renames",
-                             input="".join(f"{sha}\n" for sha in shas).encode())
+                             input="".join(f"{sha}\n" for sha in commits).encode())
         if proc.returncode != 0:  # an object git cannot read: none taken
             return {}
-        out = proc.stdout
         changes: dict[str, dict[str, str]] = {}
-        refused: set[str] = set()
-        fields = out.split(b"\0")
-        current = None
-        at = 0
-        while at < len(fields):
-            field = fields[at].decode("utf-8", "surrogateescape")
-            at += 1
-            if not field:
-                continue
-            if not field.startswith(":"):
-                current = field.strip()
-                changes.setdefault(current, {})
-                continue
-            path = fields[at].decode("utf-8", "surrogateescape") if at < len(fields) else ""
-            at += 1
-            _, mode, _, blob, status = field[1:].split(" ")
-            if current is None or mode != "100644" or not (
+        refused: set[str | None] = set()
+        for commit, mode, _, blob, status, path in _diff_records(proc.stdout):
+            if commit is None or mode != "100644" or not (
                     status == "A" or (status == "M" and path.startswith(REPLACED))):
-                refused.add(current or "")
+                refused.add(commit)
                 continue
-            changes[current][path] = blob
+            changes.setdefault(commit, {})[path] = blob
         found: dict[str, HandedOn] = {}
-        for sha, got in zip(shas, self.objects.read(list(shas)), strict=True):
-            if got is None or got.type != "commit" or sha in refused or not changes.get(sha):
+        for sha, record in commits.items():
+            if sha in refused or not changes.get(sha):
                 continue
-            header, parents, message = _commit_parts(got.data)
+            header, parents, message = _commit_parts(record.data)
             author = _author(header)
             if len(parents) == 1 and author is not None:
                 found[sha] = HandedOn(parents[0], author, message, changes[sha])
@@ -817,6 +800,31 @@ _KIND_OF_MODE = {"040000": "tree", "160000": "commit"}  # git's modes; files are
 _MOVED = ("but expected", "reference already exists", "is at ")
 _RACES = ("non-fast-forward", "fetch first", "stale info", "cannot lock ref",
           "failed to update ref", "incorrect old value", "atomic transaction failed")
+
+
+def _diff_records(out: bytes) -> Iterator[tuple[str | None, str, str, str, str, str]]:
+    """The records of `git diff-tree -r -z` in its raw form: (the commit they belong
+    to, from `--stdin`'s id lines, else None; the new mode; the old and the new blob
+    id; the status letter; the path). A record that cannot be read has status "?"."""
+    fields = out.split(b"\0")
+    commit = None
+    at = 0
+    while at < len(fields):
+        field = fields[at].decode("utf-8", "surrogateescape")
+        at += 1
+        if not field:
+            continue
+        if not field.startswith(":"):
+            commit = field.strip()
+            continue
+        path = fields[at].decode("utf-8", "surrogateescape") if at < len(fields) else ""
+        at += 1
+        parts = field[1:].split(" ")
+        if len(parts) != 5 or not path:
+            yield commit, "", "", "", "?", path
+            continue
+        _, mode, before, after, status = parts
+        yield commit, mode, before, after, status, path
 
 
 def _commit_parts(data: bytes) -> tuple[str, list[str], str]:
