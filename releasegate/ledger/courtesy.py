@@ -180,7 +180,7 @@ class CourtesyCopy:
         staged = {path: new[path] for path in written}
         for path, sha in untouched.items():
             try:
-                (self.root / path).write_bytes(blobs[sha])
+                _replace(self.root / path, blobs[sha])
             except OSError:
                 continue
             staged[path] = sha
@@ -189,15 +189,10 @@ class CourtesyCopy:
 
     def add_from(self, commit: str, paths: Sequence[str]) -> list[str]:
         """Write and stage `paths` as they are in `commit`."""
-        return self.write(*self._files_in(commit, paths))
-
-    def _files_in(self, commit: str, paths: Sequence[str]
-                  ) -> tuple[dict[str, bytes | Path], dict[str, str]]:
-        """The files at `paths` in `commit` (path -> content), and their blob ids."""
         entries = self.store.list_tree(commit, list(paths)) if paths else {}
         blobs = self.store.read_blobs(e.sha for e in entries.values())
-        return ({p: blobs[e.sha] for p, e in entries.items()},
-                {p: e.sha for p, e in entries.items()})
+        return self.write({p: blobs[e.sha] for p, e in entries.items()},
+                          {p: e.sha for p, e in entries.items()})
 
     def remove(self, commit: str, paths: Sequence[str]) -> None:
         """Take `paths` (as they were in `commit`) out of the index and working tree,

@@ -408,10 +408,8 @@ class Ledger:
             act = acts.get(commit)
             summary = one_line((self.store.act_summary(commit) if act else None)
                                or commit[:12], 120)
-            added = {path: blob for path, blob in (act.files if act else {}).items()
-                     if not path.startswith(REPLACED)}
-            recorded = bool(added) and theirs is not None and \
-                self.store.blob_ids(theirs, list(added)) == added
+            recorded = act is not None and theirs is not None and \
+                self._holds_files(theirs, act.files)
             if recorded:
                 said.append(f"an act a command killed in this clone had handed on to the "
                             f"other writers on {upstream.remote} was recorded meanwhile: "
@@ -431,12 +429,15 @@ class Ledger:
         return said
 
     def _landed(self, head: str, carried: Carried[Any]) -> bool:
-        """Whether the act is on `head`: its files (other than the board row, which
-        later acts may replace) are there as this write stored them."""
+        """Whether the act this write carries is on `head` as this write stored it."""
         blobs = carried[2]
-        added = [path for path in carried[1].files if not path.startswith(REPLACED)]
-        return bool(added) and self.store.blob_ids(head, added) == \
-            {path: blobs.get(path) for path in added}
+        return self._holds_files(head, {path: blobs.get(path) for path in carried[1].files})
+
+    def _holds_files(self, head: str, files: Mapping[str, str | None]) -> bool:
+        """Whether an act's files (path -> blob id) are on `head`, blob for blob, other
+        than its board row, which later acts may replace."""
+        added = {path: blob for path, blob in files.items() if not path.startswith(REPLACED)}
+        return bool(added) and self.store.blob_ids(head, list(added)) == added
 
     def _taken_along(self, upstream: Upstream, carried: Carried[T], theirs: str,
                      arrived: list[tuple[str, str]], notes: list[str],
