@@ -6,6 +6,7 @@ Run from the repository root with the package installed:
     python benchmarks/writers.py              # 1 and 8 writers x 50 acts: 3 to 5 minutes
     python benchmarks/writers.py --quick      # 1 and 8 writers x 10 acts
     python benchmarks/writers.py --writers 1,2,4,8 --acts 50 --remote file
+    python benchmarks/writers.py --repeat 3   # 1, 8, 1, 8, 1, 8: a ratio per turn
 
 Every writer has a clone of its own and a patch of its own (in dev since the setup);
 its acts rotate through a test run recorded in dev (a fresh JUnit file each time), a
@@ -230,7 +231,7 @@ def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
                     results.append(Act(n, seconds, done.returncode,
                                        1 + int(found.group(1)) if found else 1,
                                        int(waited.group(1)) if waited else 0,
-                                       done.stderr[-400:]))
+                                       done.stderr))
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(1, writers + 1)]
         cpu_before, ticks_before = children_cpu(), idle_ticks()
@@ -269,6 +270,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10 acts per writer")
     parser.add_argument("--remote", choices=("git", "file"), default="git",
                         help="git:// through git daemon (default) or a file:// remote")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the writer counts this many times, in turn (1, 8, 1, 8, "
+                        "...), each compared with the first count of its own turn")
     options = parser.parse_args()
     acts = 10 if options.quick else options.acts
     counts = [int(n) for n in options.writers.split(",")]
@@ -276,15 +280,18 @@ def main() -> int:
     WORK.mkdir(parents=True)
     load_before = os.getloadavg()[0]
     began = time.perf_counter()
-    rounds = []
+    rounds: list[tuple[int, Round]] = []  # (turn, round)
     try:
-        for writers in counts:
-            print(f"== {writers} writer(s) x {acts} acts", file=sys.stderr, flush=True)
-            rounds.append(run_round(WORK, writers, acts, options.remote))
+        for turn in range(1, max(1, options.repeat) + 1):
+            for writers in counts:
+                print(f"== turn {turn}: {writers} writer(s) x {acts} acts", file=sys.stderr,
+                      flush=True)
+                rounds.append((turn, run_round(WORK / f"turn-{turn}", writers, acts,
+                                               options.remote)))
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
     failures = []
-    for r in rounds:
+    for _, r in rounds:
         bad = [a for a in r.acts if a.status != 0]
         if bad:
             failures.append(f"{r.writers} writers: {len(bad)} acts exited "
@@ -297,11 +304,16 @@ def main() -> int:
           f"{os.cpu_count()} CPUs, remote {options.remote}; load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
           f"{time.perf_counter() - began:.0f} s in all\n")
-    base = rounds[0]
+    # Each round against the first round of its own turn: the machines are shared, and
+    # a ratio of rounds run side by side is what holds from one run to the next.
+    bases = {turn: r for turn, r in reversed(rounds)}
+    ratios: dict[int, list[float]] = {}
     rows = []
-    for r in rounds:
+    for turn, r in rounds:
+        base = bases[turn]
+        ratios.setdefault(r.writers, []).append(r.throughput / base.throughput)
         attempts = [a.attempts for a in r.acts]
-        rows.append([str(r.writers), f"{len(r.acts)}", f"{r.events}",
+        rows.append([str(turn), str(r.writers), f"{len(r.acts)}", f"{r.events}",
                      f"{sum(a.status == 3 for a in r.acts)}",
                      f"{r.throughput:.2f}/s",
                      f"{r.throughput / base.throughput:.2f}x",
@@ -314,12 +326,24 @@ def main() -> int:
                      f"{r.cpu / len(r.acts) * 1000:.0f} ms",
                      "n/a" if r.served is None else f"{r.served / len(r.acts) * 1000:.0f} ms",
                      "n/a" if r.idle is None else f"{r.idle:.0%}"])
-    print(table(["writers", "acts", "landed (new commits)", "exit 3", "throughput",
-                 f"vs {base.writers} writer(s)", "median latency", "p95 latency",
+    print(table(["turn", "writers", "acts", "landed (new commits)", "exit 3", "throughput",
+                 f"vs {counts[0]} writer(s)", "median latency", "p95 latency",
                  "slowest", "attempts, mean", "attempts, most",
                  "acts landed by another writer", "acts that claimed a turn",
                  "acts that gave way", "CPU per act", "daemon CPU per act", "CPU idle"],
                 rows))
+    worst = max((a for _, r in rounds for a in r.acts), key=lambda a: a.attempts)
+    if worst.attempts > 1:
+        found = RETRIED.search(worst.stderr)
+        said = worst.stderr[found.start():].splitlines()[0] if found else ""
+        print(f"\nThe act with the most attempts ({worst.attempts}, {worst.seconds:.2f} s, "
+              f"writer {worst.writer}): {said}")
+    if options.repeat > 1:
+        print("\nThroughput against the first round of the same turn, median of "
+              f"{options.repeat} turns: " + ", ".join(
+                  f"{writers} writer(s) {statistics.median(found):.2f}x "
+                  f"({min(found):.2f}x to {max(found):.2f}x)"
+                  for writers, found in ratios.items() if writers != counts[0]))
     if failures:
         print("\n".join(["", "The run misbehaved; the figures mean nothing:", *failures]),
               file=sys.stderr)

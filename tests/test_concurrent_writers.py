@@ -365,6 +365,52 @@ def test_an_act_that_keeps_losing_claims_the_next_turn_and_takes_its_claim_back(
     assert b("verify").exit_code == 0
 
 
+def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a patch many writers record on, an act that lost is handed on, then dropped
+    whenever another act on its patch lands first, and worked out again. After
+    handoff.CLAIM_AFTER lost races it claims the next turn instead of handing itself
+    on once more, and lands on its next try."""
+    a, b = shared
+    bare = daemon.base / "ledger.git"
+    _ask_at_once(monkeypatch)
+    real_push = GitStore.push
+    seen: list[list[str]] = []  # the claims the remote held at each of B's pushes
+
+    def push_after_a_colleague_on_the_same_patch(self: GitStore, remote: str, ref: str,
+                                                  merge: str, *rest: object) -> None:
+        if self.root == b.root:
+            seen.append(_remote_claims(bare))
+            if len(seen) <= handoff.CLAIM_AFTER:
+                must(a, "tests", "record", PATCH, "--env", "dev",
+                     str(junit_file(inputs / f"a{len(seen)}", "smoke", 3 + len(seen))))
+        real_push(self, remote, ref, merge, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(GitStore, "push", push_after_a_colleague_on_the_same_patch)
+    handed: list[str] = []
+    real_hand_on = GitStore.hand_on
+
+    def hand_on(self: GitStore, remote: str, commit: str, ref: str) -> bool:
+        handed.append(ref)
+        return real_hand_on(self, remote, commit, ref)
+
+    monkeypatch.setattr(GitStore, "hand_on", hand_on)
+
+    result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert f"recorded after {handoff.CLAIM_AFTER} retries" in result.stderr
+    assert f"claimed the next turn on origin after {handoff.CLAIM_AFTER} lost races" \
+        in result.stderr
+    assert "another writer's push recorded it" not in result.stderr
+    assert len(handed) == handoff.CLAIM_AFTER - 1  # handed on after the first losses only
+    assert seen[:-1] == [[]] * handoff.CLAIM_AFTER and len(seen[-1]) == 1
+    assert _remote_claims(bare) == [] and _handed_on(bare) == []
+    assert _sign_offs(bare, PATCH) == 1
+    assert b("verify").exit_code == 0
+
+
 def test_a_write_gives_way_to_a_live_claim_a_few_times_at_most(
         shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path) -> None:
     """A claim left by a command killed while it held it (or one that is slow to land)

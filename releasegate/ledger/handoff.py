@@ -11,7 +11,10 @@ act handed on that still holds on top of it, as commits of their own with their
 authors and messages, and pushes the branch and the deletion of those refs in one
 atomic push, each deletion on the condition that the ref still points at the act.
 Meanwhile the act's own command waits, asking the remote now and then whether its
-ref is still there; once it is gone it fetches and finds its act on the branch.
+ref is still there; once it is gone it fetches and finds its act on the branch. An
+act that has lost CLAIM_AFTER races claims a turn instead (`turns`): on a patch many
+writers record on, an act handed on is dropped whenever another act on that patch
+lands first.
 
 Exactly once rests on the remote's atomic push: an act handed on lands only in a
 push that deletes its ref, and a ref is deleted once. Its own command, trying again
@@ -48,6 +51,10 @@ LIVE_FOR = 60.0  # seconds an act handed on may be taken along
 CARRY_AT_MOST = 8  # acts handed on that one push takes along
 YIELDS_AT_MOST = 8  # pushes of a write that landed only older acts, beyond its tries
 ASKS = 4  # times a write asks whether its act was taken, before trying itself
+# Races lost before an act that may be handed on claims a turn instead (`turns`; other
+# acts claim after turns.CLAIM_AFTER). Later than those: most acts handed on are taken
+# along, and every claim makes the other writers wait.
+CLAIM_AFTER = 5
 # Seconds before the first ask and between the others, drawn at random. With eight
 # writers on two cores, acts handed on were taken 0.95 s after at the median (the
 # quickest tenth within 0.66 s, 90 in 100 within 1.26 s): asking sooner only costs

@@ -338,18 +338,20 @@ class Ledger:
         """A clock of the time this write spent other than giving way to others."""
         return time.monotonic() - (self._turn.waited if self._turn is not None else 0.0)
 
-    def _wait_after_loss(self, attempt: int, took: float) -> None:
+    def _wait_after_loss(self, attempt: int, took: float,
+                         claim_after: int = turns.CLAIM_AFTER) -> None:
         """Wait before trying again after the `attempt`-th lost race, having claimed a
-        turn on the shared ledger once enough races were lost (`turns`): an act
+        turn on the shared ledger once `claim_after` races were lost (`turns`): an act
         holding a claim tries again at once, as the others give way."""
         turn = self._turn
-        if turn is not None and not turn.tried and attempt + 1 >= turns.CLAIM_AFTER:
+        if turn is not None and not turn.tried and attempt + 1 >= claim_after:
             turn.tried = True
             head = self.store.fetched_head
             if head is not None and len(self.store.turns) < turns.MAX_CLAIMS:
                 name = turns.new_name(time.time())
                 if self.store.push_refs(turn.remote, [f"{head}:{turns.PREFIX}{name}"]):
                     turn.mine = turn.claimed = name
+                    turn.lost = attempt + 1
         if turn is None or turn.mine is None:
             time.sleep(backoff(took))
         # else no wait: the others give way from their next fetch
@@ -360,7 +362,17 @@ class Ledger:
                  took: float) -> str | None:
         """After a lost race: hand the act on (once a write), then wait a little for
         another writer to take it along. The commit the shared ledger is at once it
-        did; None when this write is to try again itself (at once, having waited)."""
+        did; None when this write is to try again itself (at once, having waited).
+
+        An act that lost handoff.CLAIM_AFTER races claims the next turn instead
+        (`turns`) and tries again itself while the others give way: on a patch many
+        writers record on, an act handed on is dropped whenever another act on that
+        patch lands first, and could go on being worked out again, handed on and
+        dropped."""
+        turn = self._turn
+        if turn is not None and not turn.tried and attempt + 1 >= handoff.CLAIM_AFTER:
+            self._wait_after_loss(attempt, took, handoff.CLAIM_AFTER)
+            return None
         if self._handed is None:
             lost, self._lost = self._lost, None
             # Named by when the write began, so that of two acts on one patch the one
@@ -547,7 +559,7 @@ class Ledger:
         notes = [_retry_note(retried)] if retried else []
         if self._turn is not None and self._turn.claimed:
             notes.append(f"claimed the next turn on {self._turn.remote} after "
-                         f"{turns.CLAIM_AFTER} lost races, so that other writers wait for it")
+                         f"{self._turn.lost} lost races, so that other writers wait for it")
         if self._turn is not None and self._turn.gave_way:
             notes.append(f"gave way {self._turn.gave_way} time(s) to an act that had lost "
                          f"more races for {self._turn.remote}")

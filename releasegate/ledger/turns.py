@@ -3,9 +3,10 @@ asks the other writers to let it land first.
 
 Every write to a shared ledger races for one branch, and each landing has one winner.
 With many writers, an act could lose race after race while fresh acts land, and give
-up (exit status 3). After CLAIM_AFTER lost races, an act pushes a claim: a ref of its
-own under refs/releasegate/turns/, named by the time it was made (by the clock of the
-machine that made it). Every write fetches the claims together with the branch. A
+up (exit status 3). After CLAIM_AFTER lost races (handoff.CLAIM_AFTER for an act that
+may be handed on), an act pushes a claim: a ref of its own under
+refs/releasegate/turns/, named by the time it was made (by the clock of the machine
+that made it). Every write fetches the claims together with the branch. A
 write that sees a live claim older than its own (or any live claim, when it holds
 none) waits a moment and asks the remote for its claims again, GIVE_WAY times at
 most, so the act that has waited longest lands next. The claimant deletes its claim
@@ -43,6 +44,7 @@ class Turn:
     remote: str
     mine: str | None = None  # the claim's name on the remote, while it holds one
     claimed: str | None = None  # the claim it made, if any
+    lost: int = 0  # races lost when it made its claim
     tried: bool = False  # a claim was made or tried for (at most once a write)
     gave_way: int = 0
     waited: float = 0.0  # seconds spent giving way
