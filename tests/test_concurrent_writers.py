@@ -365,15 +365,23 @@ def test_an_act_that_keeps_losing_claims_the_next_turn_and_takes_its_claim_back(
     assert b("verify").exit_code == 0
 
 
+@pytest.mark.parametrize("claims", ["taken", "refused by the remote"])
 def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
         shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, claims: str) -> None:
     """On a patch many writers record on, an act that lost is handed on, then dropped
     whenever another act on its patch lands first, and worked out again. After
     handoff.CLAIM_AFTER lost races it claims the next turn instead of handing itself
-    on once more, and lands on its next try."""
+    on once more, and lands on its next try; where the remote refuses claims (and
+    takes acts handed on), it tries again itself all the same."""
     a, b = shared
     bare = daemon.base / "ledger.git"
+    if claims != "taken":
+        hook = bare / "hooks" / "pre-receive"
+        hook.write_text("#!/bin/sh\nwhile read old new ref; do\n  case $ref in\n"
+                        "    refs/releasegate/turns/*) echo \"no claims\" >&2; exit 1;;\n"
+                        "  esac\ndone\n", encoding="utf-8")
+        hook.chmod(0o755)
     _ask_at_once(monkeypatch)
     real_push = GitStore.push
     seen: list[list[str]] = []  # the claims the remote held at each of B's pushes
@@ -401,11 +409,12 @@ def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
 
     assert result.exit_code == 0, result.output
     assert f"recorded after {handoff.CLAIM_AFTER} retries" in result.stderr
-    assert f"claimed the next turn on origin after {handoff.CLAIM_AFTER} lost races" \
-        in result.stderr
+    assert ("claimed the next turn on origin after "
+            f"{handoff.CLAIM_AFTER} lost races" in result.stderr) == (claims == "taken")
     assert "another writer's push recorded it" not in result.stderr
     assert len(handed) == handoff.CLAIM_AFTER - 1  # handed on after the first losses only
-    assert seen[:-1] == [[]] * handoff.CLAIM_AFTER and len(seen[-1]) == 1
+    assert seen[:-1] == [[]] * handoff.CLAIM_AFTER
+    assert len(seen[-1]) == (1 if claims == "taken" else 0)
     assert _remote_claims(bare) == [] and _handed_on(bare) == []
     assert _sign_offs(bare, PATCH) == 1
     assert b("verify").exit_code == 0
