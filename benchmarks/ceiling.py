@@ -23,7 +23,6 @@ See benchmarks/README.md ("What the machine allows").
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from writers import CHILD_ENV, tree_cpu  # noqa: E402
+from writers import CHILD_ENV, children_cpu, git, tree_cpu  # noqa: E402
 
 from tests.git_daemon import GitDaemon, bare_repository  # noqa: E402
 
@@ -56,16 +55,6 @@ def rate(at_once: int, count: int) -> float:
     with ThreadPoolExecutor(at_once) as pool:
         list(pool.map(lambda _: start_up(), range(count)))
     return count / (time.perf_counter() - began)
-
-
-def children_cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
-def git(*args: str | Path) -> str:
-    return subprocess.run(["git", *map(str, args)], check=True, capture_output=True,
-                          text=True).stdout
 
 
 def transport(base: Path, count: int = 20) -> list[tuple[str, float, float, float]]:

@@ -306,10 +306,10 @@ def test_a_write_leaves_no_fetched_ref_and_the_tracking_branch_at_the_remote(
 # -- taking turns: an act that keeps losing claims the next landing ------------------
 
 
-def _lose_races(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs: Path,
-                bare: Path) -> list[list[str]]:
-    """Make B's first CLAIM_AFTER pushes lose, each to a test run A records on OTHER
-    just before it; the claims the remote held at each of B's pushes."""
+def _lose_pushes(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs: Path,
+                 bare: Path, patch: str, times: int) -> list[list[str]]:
+    """Make B's first `times` pushes lose, each to a test run A records on `patch` just
+    before it; the claims the remote held at each of B's pushes."""
     a, b = shared
     real_push = GitStore.push
     seen: list[list[str]] = []
@@ -318,12 +318,20 @@ def _lose_races(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs
                                 *rest: object) -> None:
         if self.root == b.root:
             seen.append(_remote_claims(bare))
-            if len(seen) <= turns.CLAIM_AFTER:
-                must(a, "tests", "record", OTHER, "--env", "dev",
+            if len(seen) <= times:
+                must(a, "tests", "record", patch, "--env", "dev",
                      str(junit_file(inputs / f"a{len(seen)}", "smoke", 3 + len(seen))))
         real_push(self, remote, ref, merge, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(GitStore, "push", push_after_a_colleague)
+    return seen
+
+
+def _lose_races(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs: Path,
+                bare: Path) -> list[list[str]]:
+    """Make B's first CLAIM_AFTER pushes lose, each to a test run A records on OTHER
+    just before it; the claims the remote held at each of B's pushes."""
+    seen = _lose_pushes(shared, monkeypatch, inputs, bare, OTHER, turns.CLAIM_AFTER)
     monkeypatch.setattr(transaction, "backoff", lambda took: 0.0)
     # Turns matter where acts cannot be handed on (a remote refusing such refs).
     monkeypatch.setattr(GitStore, "hand_on", lambda self, remote, commit, ref: False)
@@ -374,7 +382,7 @@ def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
     handoff.CLAIM_AFTER lost races it claims the next turn instead of handing itself
     on once more, and lands on its next try; where the remote refuses claims (and
     takes acts handed on), it tries again itself all the same."""
-    a, b = shared
+    _, b = shared
     bare = daemon.base / "ledger.git"
     if claims != "taken":
         hook = bare / "hooks" / "pre-receive"
@@ -383,19 +391,8 @@ def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
                         "  esac\ndone\n", encoding="utf-8")
         hook.chmod(0o755)
     _ask_at_once(monkeypatch)
-    real_push = GitStore.push
-    seen: list[list[str]] = []  # the claims the remote held at each of B's pushes
-
-    def push_after_a_colleague_on_the_same_patch(self: GitStore, remote: str, ref: str,
-                                                  merge: str, *rest: object) -> None:
-        if self.root == b.root:
-            seen.append(_remote_claims(bare))
-            if len(seen) <= handoff.CLAIM_AFTER:
-                must(a, "tests", "record", PATCH, "--env", "dev",
-                     str(junit_file(inputs / f"a{len(seen)}", "smoke", 3 + len(seen))))
-        real_push(self, remote, ref, merge, *rest)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(GitStore, "push", push_after_a_colleague_on_the_same_patch)
+    # The act's patch changes under it before each of those pushes.
+    seen = _lose_pushes(shared, monkeypatch, inputs, bare, PATCH, handoff.CLAIM_AFTER)
     handed: list[str] = []
     real_hand_on = GitStore.hand_on
 

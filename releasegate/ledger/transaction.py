@@ -344,7 +344,7 @@ class Ledger:
         turn on the shared ledger once `claim_after` races were lost (`turns`): an act
         holding a claim tries again at once, as the others give way."""
         turn = self._turn
-        if turn is not None and not turn.tried and attempt + 1 >= claim_after:
+        if turn is not None and self._may_claim(attempt, claim_after):
             turn.tried = True
             head = self.store.fetched_head
             if head is not None and len(self.store.turns) < turns.MAX_CLAIMS:
@@ -355,6 +355,12 @@ class Ledger:
         if turn is None or turn.mine is None:
             time.sleep(backoff(took))
         # else no wait: the others give way from their next fetch
+
+    def _may_claim(self, attempt: int, claim_after: int) -> bool:
+        """Whether this write is to claim a turn after its `attempt`-th lost race: once
+        a write, after `claim_after` lost races."""
+        return self._turn is not None and not self._turn.tried and \
+            attempt + 1 >= claim_after
 
     # -- handing an act on (`handoff`) -------------------------------------------------
 
@@ -369,8 +375,7 @@ class Ledger:
         writers record on, an act handed on is dropped whenever another act on that
         patch lands first, and could go on being worked out again, handed on and
         dropped."""
-        turn = self._turn
-        if turn is not None and not turn.tried and attempt + 1 >= handoff.CLAIM_AFTER:
+        if self._may_claim(attempt, handoff.CLAIM_AFTER):
             self._wait_after_loss(attempt, took, handoff.CLAIM_AFTER)
             return None
         if self._handed is None:
@@ -805,10 +810,7 @@ class Ledger:
             return Pulled(theirs, [], dropped)
         if ours is None:
             return Pulled(theirs, list(self.store.list_tree(theirs)), dropped)
-        added, changed = self.store.added_and_changed(ours, theirs)
-        if not self.store.is_unborn_checkout():
-            self.courtesy.catch_up(added, changed)
-        return Pulled(theirs, list(added), dropped)
+        return Pulled(theirs, self._catch_up(ours, theirs), dropped)
 
     def _fetch(self, upstream: Upstream) -> str | None:
         """The shared branch's commit, fetched, once its history is checked."""
@@ -830,11 +832,13 @@ class Ledger:
         self.history.check(REMOTE, theirs, accept=self.accept_rewrite)
         return theirs
 
-    def _catch_up(self, ours: str, theirs: str) -> None:
+    def _catch_up(self, ours: str, theirs: str) -> list[str]:
         """Write and stage the files others' acts added between two heads, and those
-        they changed where the working copy is untouched."""
+        they changed where the working copy is untouched; the paths added."""
+        added, changed = self.store.added_and_changed(ours, theirs)
         if not self.store.is_unborn_checkout():
-            self.courtesy.catch_up(*self.store.added_and_changed(ours, theirs))
+            self.courtesy.catch_up(added, changed)
+        return list(added)
 
     def _drop_unpushed_acts(self, upstream: Upstream, ours: str,
                             theirs: str) -> tuple[list[str], list[str]]:
