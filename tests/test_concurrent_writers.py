@@ -159,6 +159,10 @@ def test_an_act_that_lost_to_a_change_it_rests_on_is_worked_out_again(
     events = _pushed_events(daemon.base / "ledger.git", PATCH)
     assert events[-1].endswith("-signoff.yaml")
     assert b("verify").exit_code == 0
+    # The board row the act replaced was still, in B's working tree, as B had it
+    # before the colleague's act: brought in step, and nothing said about it.
+    assert "differs from the ledger" not in result.stderr
+    assert git(b.root, "status", "--porcelain") == ""
 
 
 Done = subprocess.CompletedProcess[str]

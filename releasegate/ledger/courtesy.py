@@ -16,7 +16,7 @@ import filecmp
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from releasegate.core.errors import InputError, TransientError
@@ -116,16 +116,18 @@ class CourtesyCopy:
                     break
 
     def write(self, files: Mapping[str, bytes | Path], blobs: Mapping[str, str],
-              previous: Mapping[str, str] | None = None) -> list[str]:
+              previous: Mapping[str, Collection[str]] | None = None) -> list[str]:
         """Write the paths of `files` where the working tree lacks them, and stage them
         and those it holds already as they are; the warnings for those left as they
-        were. A file the write replaces (`previous`: path -> the id it had) is
-        replaced where the working tree still holds that version."""
+        were. A file the write replaces (`previous`: path -> the ids it had, where the
+        write is recorded and where the working tree was last brought in step) is
+        replaced where the working tree still holds one of those versions."""
         warnings, written = self._write_files(files, previous)
         return warnings + self._stage({path: blobs[path] for path in written})
 
     def _write_files(self, files: Mapping[str, bytes | Path],
-                     previous: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
+                     previous: Mapping[str, Collection[str]] | None = None
+                     ) -> tuple[list[str], list[str]]:
         """`write` but the staging: the warnings, and the paths to stage."""
         warnings: list[str] = []
         written: list[str] = []
@@ -134,7 +136,7 @@ class CourtesyCopy:
             try:
                 if target.is_symlink() or target.exists():
                     if previous and path in previous and isinstance(data, bytes) \
-                            and _holds(target, previous[path]):
+                            and _holds_one_of(target, previous[path]):
                         _replace(target, data)
                         written.append(path)
                     elif target.is_symlink() or not _same_content(target, data):
@@ -218,9 +220,14 @@ def _same_content(target: Path, data: bytes | Path) -> bool:
 
 def _holds(target: Path, blob: str) -> bool:
     """Whether `target` is a regular file (not a link) holding the blob `blob`."""
+    return _holds_one_of(target, (blob,))
+
+
+def _holds_one_of(target: Path, blobs: Collection[str]) -> bool:
+    """Whether `target` is a regular file (not a link) holding one of `blobs`."""
     try:
         return not target.is_symlink() and target.is_file() \
-            and git_blob_id(target.read_bytes()) == blob
+            and git_blob_id(target.read_bytes()) in blobs
     except OSError:
         return False
 

@@ -118,6 +118,7 @@ class Ledger:
         self._may_hand_on = True  # false once the remote would not take an act handed on
         self._disowned: set[str] = set()  # acts of killed commands here: never taken along
         self._taken: tuple[str, str] | None = None  # others' acts the last push landed
+        self._arrived: list[tuple[str, str]] = []  # the write's (`transact`)
         self._free = 0  # tries that do not count against the attempts (`_tries`)
         self._began = 0.0  # when this write began (`time.time()`)
 
@@ -214,6 +215,7 @@ class Ledger:
         """
         upstream = self.upstream()
         arrived: list[tuple[str, str]] = []  # (old, new) heads others' acts came between
+        self._arrived = arrived
         self._began = time.time()
         self._lost = self._fetched = self._taken = None
         self._free, self._may_hand_on = 0, True
@@ -732,14 +734,32 @@ class Ledger:
                 if yields:
                     return "yielded", []
                 self._release_turn()  # the others wait for it
-            previous = self.store.blob_ids(parent, [p for p in write.files
-                                                    if p.startswith(REPLACED)]) \
-                if parent else {}
-            warnings = self.courtesy.write(write.files, blobs, previous)
+            warnings = self.courtesy.write(write.files, blobs,
+                                           self._replacing(write, parent, local))
             reached("copied")
         finally:
             self.courtesy.settle(marker)
         return "landed", warnings
+
+    def _replacing(self, write: Write[Any], parent: str | None,
+                   local: str | None) -> dict[str, set[str]]:
+        """The versions of the files `write` replaces (board rows) that the working
+        tree may hold untouched, by path: as on `parent`, where the write is recorded,
+        and as where the working tree was last brought in step (the head before this
+        write's fetches, when others' acts arrived meanwhile: `_catch_up` comes
+        after), so that a row a person did not edit is replaced without a word."""
+        paths = [path for path in write.files if path.startswith(REPLACED)]
+        if not paths:
+            return {}
+        copied = self._arrived[0][0] if self._arrived else local
+        heads = [head for head in dict.fromkeys([parent, copied]) if head is not None]
+        asked = [(path, f"{head}:{path}") for head in heads for path in paths]
+        found: dict[str, set[str]] = {}
+        for (path, _), got in zip(asked, self.store.objects.read([name for _, name in asked]),
+                                  strict=True):
+            if got is not None and got.type == "blob":
+                found.setdefault(path, set()).add(got.sha)
+        return found
 
     def _next_height(self, parent: str | None) -> int | None:
         """The number the commit on `parent` will have; None when the clone cannot say
