@@ -7,6 +7,7 @@ Run from the repository root with the package installed:
     python benchmarks/writers.py --quick      # 1 and 8 writers x 10 acts
     python benchmarks/writers.py --writers 1,2,4,8 --acts 50 --remote file
     python benchmarks/writers.py --repeat 3   # 1, 8, 1, 8, 1, 8: a ratio per turn
+    python benchmarks/writers.py --apart      # and 8 writers that never race
 
 Every writer has a clone of its own and a patch of its own (in dev since the setup);
 its acts rotate through a test run recorded in dev (a fresh JUnit file each time), a
@@ -19,6 +20,11 @@ so on standard error too). "CPU per act" is the CPU time of the acts' processes 
 the git processes they waited for, "daemon CPU per act" that of `git daemon` and the
 git processes it ran for the acts' fetches and pushes, "CPU idle" the share of the
 machine's CPU time (/proc/stat, all cores) left idle while the acts ran.
+
+With `--apart`, each round of several writers is followed by one of the same writers
+with the same acts, each on a shared ledger of its own behind the same daemon: no
+race is ever lost, so its throughput is what these writers could reach on this
+machine with no cost of sharing at all (rows such as "8 apart").
 
 Every run is also a check, else exit status 2 and no figures: no act exits other
 than 0 (3 is "contended past the retries"), and the shared ledger holds exactly one
@@ -86,6 +92,11 @@ class Round:
     cpu: float  # CPU seconds of the acts' processes and the git processes they ran
     served: float | None  # CPU seconds of git daemon and the git processes it ran
     idle: float | None  # share of the machine's CPU time left idle during the acts
+    apart: bool = False  # each writer on a shared ledger of its own: no races
+
+    @property
+    def label(self) -> str:
+        return f"{self.writers} apart" if self.apart else str(self.writers)
 
     @property
     def throughput(self) -> float:
@@ -150,15 +161,16 @@ def git(*args: str | Path) -> str:
                           text=True).stdout
 
 
-def setup(base: Path, writers: int, url: str) -> Path:
-    """The shared ledger with one patch per writer and the shared patch, pushed."""
+def setup(base: Path, numbers: list[int], url: str) -> Path:
+    """A shared ledger with a patch for each writer `numbers` names and the shared
+    patch, pushed to the bare repository it makes in `base`."""
     bare = bare_repository(base / "ledger.git")
     first = base / "setup"
     subprocess.run([PYTHON, "-m", "releasegate", "init", str(first), "--example"],
                    check=True, capture_output=True)
     git("-C", first, "remote", "add", "origin", url)
     git("-C", first, "push", "-q", "-u", "origin", "main")
-    for n in [*range(1, writers + 1)]:
+    for n in numbers:
         submit(first, base, writer_patch(n))
     submit(first, base, SHARED_PATCH)
     return bare
@@ -203,17 +215,27 @@ def act_args(writer: int, step: int, inputs: Path) -> tuple[list[str], str]:
             str(answers)], "bob"
 
 
-def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
-    folder = base / f"round-{writers}"
+def run_round(base: Path, writers: int, acts: int, remote: str,
+              apart: bool = False) -> Round:
+    """`writers` writers x `acts` acts on one shared ledger; `apart`, each on a shared
+    ledger of its own (same acts, same daemon), so that no race is ever lost."""
+    folder = base / f"round-{writers}{'-apart' if apart else ''}"
     folder.mkdir(parents=True)
     with GitDaemon(folder) as daemon:
-        url = daemon.url("ledger.git") if remote == "git" else (folder / "ledger.git").as_uri()
-        bare = setup(folder, writers, url)
-        before = int(git("-C", bare, "rev-list", "--count", "main"))
+        homes = [folder / f"ledger-{n}" for n in range(1, writers + 1)] if apart else [folder]
+        urls, bares = [], []
+        for home in homes:
+            home.mkdir(exist_ok=True)
+            name = f"{home.relative_to(folder).as_posix()}/ledger.git" if apart else \
+                "ledger.git"
+            urls.append(daemon.url(name) if remote == "git" else (home / "ledger.git").as_uri())
+            numbers = [homes.index(home) + 1] if apart else list(range(1, writers + 1))
+            bares.append(setup(home, numbers, urls[-1]))
+        before = sum(int(git("-C", bare, "rev-list", "--count", "main")) for bare in bares)
         clones = []
         for n in range(1, writers + 1):
             clone = folder / f"w{n}"
-            git("clone", "-q", url, clone)
+            git("clone", "-q", urls[n - 1 if apart else 0], clone)
             (folder / f"in{n}").mkdir()
             clones.append(clone)
         results: list[Act] = []
@@ -248,13 +270,15 @@ def run_round(base: Path, writers: int, acts: int, remote: str) -> Round:
             served_after - served_before
         idle = None if ticks_before is None or ticks_after is None else \
             (ticks_after[0] - ticks_before[0]) / max(1, ticks_after[1] - ticks_before[1])
-        after = int(git("-C", bare, "rev-list", "--count", "main"))
-        check = folder / "check"
-        git("clone", "-q", url, check)
-        audit = rg(check, "verify")
-        if audit.returncode != 0:
-            raise SystemExit(f"verify found problems after {writers} writers: {audit.stdout}")
-    return Round(writers, results, seconds, after - before, cpu, served, idle)
+        after = sum(int(git("-C", bare, "rev-list", "--count", "main")) for bare in bares)
+        for n, url in enumerate(urls, 1):
+            check = folder / f"check-{n}"
+            git("clone", "-q", url, check)
+            audit = rg(check, "verify")
+            if audit.returncode != 0:
+                raise SystemExit(f"verify found problems after {writers} writers: "
+                                 f"{audit.stdout}")
+    return Round(writers, results, seconds, after - before, cpu, served, idle, apart)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -273,6 +297,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the writer counts this many times, in turn (1, 8, 1, 8, "
                         "...), each compared with the first count of its own turn")
+    parser.add_argument("--apart", action="store_true",
+                        help="after each round of more than one writer, the same writers "
+                        "each on a shared ledger of its own: what they do when no race is "
+                        "ever lost, on this machine")
     options = parser.parse_args()
     acts = 10 if options.quick else options.acts
     counts = [int(n) for n in options.writers.split(",")]
@@ -284,20 +312,21 @@ def main() -> int:
     try:
         for turn in range(1, max(1, options.repeat) + 1):
             for writers in counts:
-                print(f"== turn {turn}: {writers} writer(s) x {acts} acts", file=sys.stderr,
-                      flush=True)
-                rounds.append((turn, run_round(WORK / f"turn-{turn}", writers, acts,
-                                               options.remote)))
+                for apart in (False, True) if options.apart and writers > 1 else (False,):
+                    print(f"== turn {turn}: {writers} writer(s){' apart' if apart else ''} "
+                          f"x {acts} acts", file=sys.stderr, flush=True)
+                    rounds.append((turn, run_round(WORK / f"turn-{turn}", writers, acts,
+                                                   options.remote, apart)))
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
     failures = []
     for _, r in rounds:
         bad = [a for a in r.acts if a.status != 0]
         if bad:
-            failures.append(f"{r.writers} writers: {len(bad)} acts exited "
+            failures.append(f"{r.label} writers: {len(bad)} acts exited "
                             f"{sorted({a.status for a in bad})}: {bad[0].stderr.strip()}")
         if r.events != len(r.acts):
-            failures.append(f"{r.writers} writers: {len(r.acts)} acts but {r.events} "
+            failures.append(f"{r.label} writers: {len(r.acts)} acts but {r.events} "
                             "new commits on the shared ledger")
     git_version = git("--version").strip()
     print(f"releasegate writers: Python {platform.python_version()}, {git_version}, "
@@ -307,13 +336,13 @@ def main() -> int:
     # Each round against the first round of its own turn: the machines are shared, and
     # a ratio of rounds run side by side is what holds from one run to the next.
     bases = {turn: r for turn, r in reversed(rounds)}
-    ratios: dict[int, list[float]] = {}
+    ratios: dict[str, list[float]] = {}
     rows = []
     for turn, r in rounds:
         base = bases[turn]
-        ratios.setdefault(r.writers, []).append(r.throughput / base.throughput)
+        ratios.setdefault(r.label, []).append(r.throughput / base.throughput)
         attempts = [a.attempts for a in r.acts]
-        rows.append([str(turn), str(r.writers), f"{len(r.acts)}", f"{r.events}",
+        rows.append([str(turn), r.label, f"{len(r.acts)}", f"{r.events}",
                      f"{sum(a.status == 3 for a in r.acts)}",
                      f"{r.throughput:.2f}/s",
                      f"{r.throughput / base.throughput:.2f}x",
@@ -341,9 +370,9 @@ def main() -> int:
     if options.repeat > 1:
         print("\nThroughput against the first round of the same turn, median of "
               f"{options.repeat} turns: " + ", ".join(
-                  f"{writers} writer(s) {statistics.median(found):.2f}x "
+                  f"{label} writer(s) {statistics.median(found):.2f}x "
                   f"({min(found):.2f}x to {max(found):.2f}x)"
-                  for writers, found in ratios.items() if writers != counts[0]))
+                  for label, found in ratios.items() if label != str(counts[0])))
     if failures:
         print("\n".join(["", "The run misbehaved; the figures mean nothing:", *failures]),
               file=sys.stderr)
