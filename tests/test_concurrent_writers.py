@@ -342,9 +342,12 @@ def _lose_races(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs
     return seen
 
 
-def _claim_on(bare: Path, made: float) -> str:
-    """A claim on the remote as a command made at `made` would have left it."""
+def _claim_on(bare: Path, made: float, patch: str | None = None) -> str:
+    """A claim on the remote as a command made at `made` would have left it: for the
+    acts on `patch`, or before every act."""
     name = f"{int(made)}-{'ab' * 8}"
+    if patch is not None:
+        name = f"{turns.scope_of(patch)}/{name}"
     git(bare, "update-ref", f"{turns.PREFIX}{name}", "main")
     return name
 
@@ -370,6 +373,9 @@ def test_an_act_that_keeps_losing_claims_the_next_turn_and_takes_its_claim_back(
     [claim] = seen[-1]
     assert claim.startswith(turns.PREFIX) and turns.live([claim.split("/")[-1]],
                                                          time.time())
+    # It cannot be handed on, so every writer is to give way to it, whatever its act.
+    assert turns.claimed(claim.removeprefix(turns.PREFIX)) is not None
+    assert turns.claimed(claim.removeprefix(turns.PREFIX))[0] is None  # type: ignore[index]
     assert _remote_claims(bare) == []  # taken back once the act landed
     assert [p.rsplit("-", 1)[1] for p in _pushed_events(bare, PATCH)].count(
         "signoff.yaml") == 1
@@ -416,6 +422,9 @@ def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
     assert len(handed) == handoff.CLAIM_AFTER - 1  # handed on after the first losses only
     assert seen[:-1] == [[]] * handoff.CLAIM_AFTER
     assert len(seen[-1]) == (1 if claims == "taken" else 0)
+    # Only acts on its patch drop it: the claim holds back those alone.
+    assert [turns.claimed(claim.removeprefix(turns.PREFIX)) for claim in seen[-1]] == \
+        [(turns.scope_of(PATCH), pytest.approx(time.time(), abs=60))] * len(seen[-1])
     assert _remote_claims(bare) == [] and _handed_on(bare) == []
     assert _sign_offs(bare, PATCH) == 1
     assert b("verify").exit_code == 0
@@ -437,6 +446,56 @@ def test_a_write_gives_way_to_a_live_claim_a_few_times_at_most(
     assert time.monotonic() - began < turns.GIVE_WAY * 0.3 + 5
     assert _remote_claims(bare) == [f"{turns.PREFIX}{claim}"]  # not its to take back
     assert git(a.root, "for-each-ref", "refs/releasegate/").strip() == ""
+
+
+def test_a_claim_for_the_acts_on_one_patch_holds_back_those_alone(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An act of one patch that lost again and again claims its turn for that patch:
+    acts on other patches would not drop it, and land at once; an act on its patch
+    gives way (as would one whose patch is not known when it fetches)."""
+    a, _ = shared
+    bare = daemon.base / "ledger.git"
+    claim = _claim_on(bare, time.time(), patch=PATCH)
+    monkeypatch.setattr(turns, "GIVE_WAY", 2)
+
+    other = a("signoff", OTHER, "--env", "test", "--role", "app-owner", person="bob")
+    same = a("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert other.exit_code == 0, other.output
+    assert "gave way" not in other.stderr
+    assert same.exit_code == 0, same.output
+    assert "gave way 2 time(s)" in same.stderr
+    assert _remote_claims(bare) == [f"{turns.PREFIX}{claim}"]  # not theirs to take back
+    assert _sign_offs(bare, OTHER) == _sign_offs(bare, PATCH) == 1
+    assert a("verify").exit_code == 0
+
+
+def test_claims_in_a_scope_concern_the_acts_in_it_and_acts_of_unknown_scope() -> None:
+    now = 1_800_000_000.0
+    mine_scope, other_scope = turns.scope_of(PATCH), turns.scope_of(OTHER)
+    everyone = f"{int(now) - 9}-{'a' * 16}"
+    on_mine, on_other = f"{mine_scope}/{int(now) - 8}-{'b' * 16}", \
+        f"{other_scope}/{int(now) - 7}-{'c' * 16}"
+    assert turns.claimed(on_mine) == (mine_scope, int(now) - 8)
+    assert turns.claimed(everyone) == (None, int(now) - 9)
+    assert turns.claimed(f"{mine_scope}/by-hand") is None
+    assert turns.claimed(f"NOTHEX{mine_scope[6:]}/{int(now)}-{'d' * 16}") is None
+    assert turns.outranked([on_other], None, now, mine_scope) is False
+    assert turns.outranked([on_other], None, now, None) is True
+    assert turns.outranked([on_mine], None, now, mine_scope) is True
+    assert turns.outranked([everyone], None, now, mine_scope) is True
+    assert turns.live([on_other, everyone, on_mine], now) == [everyone, on_mine, on_other]
+    assert turns.expired([f"{mine_scope}/{int(now - turns.LIVE_FOR) - 1}-{'e' * 16}"],
+                         now) != []
+    # Holding a claim: only an older one it concerns goes first.
+    mine = f"{mine_scope}/{int(now) - 8}-{'f' * 16}"
+    assert turns.outranked([on_other, mine], mine, now, mine_scope) is False
+    assert turns.outranked([everyone, mine], mine, now, mine_scope) is True
+    # Any patch id gives a scope that is safe in a ref's name.
+    for patch in ("CBS-2026-0042", "a..b", "x.lock", "é", "-"):
+        assert len(turns.scope_of(patch)) == 12
+        assert set(turns.scope_of(patch)) <= set("0123456789abcdef")
 
 
 def test_an_expired_claim_counts_for_nothing_and_the_next_claimant_deletes_it(

@@ -69,12 +69,12 @@ def new_name(now: float) -> str:
 
 def live(names: list[str], now: float) -> list[str]:
     """The acts handed on that may be taken along, oldest first."""
-    return turns.live(names, now, LIVE_FOR)
+    return turns.live(names, now, LIVE_FOR, when=turns.made)
 
 
 def expired(names: list[str], now: float) -> list[str]:
     """Acts handed on longer than LIVE_FOR ago: their commands are gone or gave up."""
-    return turns.expired(names, now, LIVE_FOR)
+    return turns.expired(names, now, LIVE_FOR, when=turns.made)
 
 
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")

@@ -225,6 +225,8 @@ class Ledger:
             try:
                 ahead = self._ahead(operation) if upstream is not None and own_patch_only \
                     else None
+                if ahead is not None:
+                    self._know_scope(ahead[1])
                 return self._attempts(operation, author, attempts, upstream, lock, arrived,
                                       ahead, own_patch_only)
             except ReleasegateError as exc:
@@ -293,6 +295,7 @@ class Ledger:
             else:
                 outcome, blobs = operation(snap), {}
                 reached("worked-out")
+                self._know_scope(outcome)
                 if not outcome.files:
                     self._push_pending(upstream, pulled, snap)
                     return outcome.result, [*notes, *snap.warnings]
@@ -341,22 +344,30 @@ class Ledger:
         return time.monotonic() - (self._turn.waited if self._turn is not None else 0.0)
 
     def _wait_after_loss(self, attempt: int, took: float,
-                         claim_after: int = turns.CLAIM_AFTER) -> None:
+                         claim_after: int = turns.CLAIM_AFTER, scoped: bool = False) -> None:
         """Wait before trying again after the `attempt`-th lost race, having claimed a
         turn on the shared ledger once `claim_after` races were lost (`turns`): an act
-        holding a claim tries again at once, as the others give way."""
+        holding a claim tries again at once, as the others give way (those whose act
+        is on the same patch, when `scoped`; else all)."""
         turn = self._turn
         if turn is not None and self._may_claim(attempt, claim_after):
             turn.tried = True
             head = self.store.fetched_head
             if head is not None and len(self.store.turns) < turns.MAX_CLAIMS:
-                name = turns.new_name(time.time())
+                name = turns.new_claim(time.time(), turn.scope if scoped else None)
                 if self.store.push_refs(turn.remote, [f"{head}:{turns.PREFIX}{name}"]):
                     turn.mine = turn.claimed = name
                     turn.lost = attempt + 1
         if turn is None or turn.mine is None:
             time.sleep(backoff(took))
         # else no wait: the others give way from their next fetch
+
+    def _know_scope(self, write: Write[Any]) -> None:
+        """Note the scope of this write's act (`turns.scope_of` its patch), when it is
+        an act of one patch: it gives way only to the claims that concern it."""
+        paths = rests_on(write)
+        if self._turn is not None and paths is not None:
+            self._turn.scope = turns.scope_of(paths[0].split("/")[1])
 
     def _may_claim(self, attempt: int, claim_after: int) -> bool:
         """Whether this write is to claim a turn after its `attempt`-th lost race: once
@@ -378,7 +389,11 @@ class Ledger:
         patch lands first, and could go on being worked out again, handed on and
         dropped."""
         if self._may_claim(attempt, handoff.CLAIM_AFTER):
-            self._wait_after_loss(attempt, took, handoff.CLAIM_AFTER)
+            # Only acts on its patch would drop it; the others, landing first, take it
+            # along, so they need not wait (unless nobody can take it along).
+            self._know_scope(carried[1])
+            self._wait_after_loss(attempt, took, handoff.CLAIM_AFTER,
+                                  scoped=self._may_hand_on)
             return None
         if self._handed is None:
             lost, self._lost = self._lost, None
@@ -837,11 +852,12 @@ class Ledger:
         theirs = self.store.fetch(upstream.remote, upstream.merge)
         turn = self._turn
         claims: list[str] | None = self.store.turns
-        if turn is not None and turns.outranked(self.store.turns, turn.mine, time.time()):
+        if turn is not None and turns.outranked(self.store.turns, turn.mine, time.time(),
+                                                turn.scope):
             # An act that lost more races claimed the next turn: wait until it is done
             # (asking the remote for its claims alone), then fetch what it recorded.
             while claims is not None and turn.gave_way < turns.GIVE_WAY and \
-                    turns.outranked(claims, turn.mine, time.time()):
+                    turns.outranked(claims, turn.mine, time.time(), turn.scope):
                 turn.gave_way += 1
                 pause = random.uniform(0.1, 0.3)
                 time.sleep(pause)
