@@ -99,7 +99,7 @@ def made(name: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-When = Callable[[str], "int | None"]
+When = Callable[[str], int | None]  # when a name says it was made
 
 
 def live(names: Iterable[str], now: float, life: float | None = None,
