@@ -389,9 +389,9 @@ class Ledger:
         patch lands first, and could go on being worked out again, handed on and
         dropped."""
         if self._may_claim(attempt, handoff.CLAIM_AFTER):
-            # Only acts on its patch would drop it; the others, landing first, take it
-            # along, so they need not wait (unless nobody can take it along).
-            self._know_scope(carried[1])
+            # Only acts on its patch (the scope noted when it was worked out) would
+            # drop it; the others, landing first, take it along, so they need not wait
+            # (unless nobody can take it along).
             self._wait_after_loss(attempt, took, handoff.CLAIM_AFTER,
                                   scoped=self._may_hand_on)
             return None
@@ -767,13 +767,11 @@ class Ledger:
         if not paths:
             return {}
         copied = self._arrived[0][0] if self._arrived else local
-        heads = [head for head in dict.fromkeys([parent, copied]) if head is not None]
-        asked = [(path, f"{head}:{path}") for head in heads for path in paths]
         found: dict[str, set[str]] = {}
-        for (path, _), got in zip(asked, self.store.objects.read([name for _, name in asked]),
-                                  strict=True):
-            if got is not None and got.type == "blob":
-                found.setdefault(path, set()).add(got.sha)
+        for head in dict.fromkeys([parent, copied]):
+            if head is not None:
+                for path, blob in self.store.blob_ids(head, paths).items():
+                    found.setdefault(path, set()).add(blob)
         return found
 
     def _next_height(self, parent: str | None) -> int | None:
