@@ -384,14 +384,15 @@ def test_an_act_that_keeps_losing_claims_the_next_turn_and_takes_its_claim_back(
 
 
 @pytest.mark.parametrize("claims", ["taken", "refused by the remote"])
-def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
+def test_an_act_whose_patch_keeps_moving_under_it_tries_again_then_claims_the_next_turn(
         shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
         monkeypatch: pytest.MonkeyPatch, claims: str) -> None:
     """On a patch many writers record on, an act that lost is handed on, then dropped
-    whenever another act on its patch lands first, and worked out again. After
-    handoff.CLAIM_AFTER lost races it claims the next turn instead of handing itself
-    on once more, and lands on its next try; where the remote refuses claims (and
-    takes acts handed on), it tries again itself all the same."""
+    when another act on its patch lands first, and worked out again. From then on it
+    is not handed on (it would be dropped again) but tries again itself at once. After
+    handoff.CLAIM_AFTER lost races it claims the next turn, and lands on its next try;
+    where the remote refuses claims (and takes acts handed on), it tries again itself
+    all the same."""
     _, b = shared
     bare = daemon.base / "ledger.git"
     if claims != "taken":
@@ -411,6 +412,7 @@ def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
         return real_hand_on(self, remote, commit, ref)
 
     monkeypatch.setattr(GitStore, "hand_on", hand_on)
+    built = _count_sign_offs(monkeypatch)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
 
@@ -419,7 +421,8 @@ def test_an_act_handed_on_and_dropped_again_and_again_claims_the_next_turn(
     assert ("claimed the next turn on origin after "
             f"{handoff.CLAIM_AFTER} lost races" in result.stderr) == (claims == "taken")
     assert "another writer's push recorded it" not in result.stderr
-    assert len(handed) == handoff.CLAIM_AFTER - 1  # handed on after the first losses only
+    assert len(handed) == 1  # after its first loss, before its patch moved under it
+    assert built.count("signoff") == handoff.CLAIM_AFTER + 1  # and anew after each loss
     assert seen[:-1] == [[]] * handoff.CLAIM_AFTER
     assert len(seen[-1]) == (1 if claims == "taken" else 0)
     # Only acts on its patch drop it: the claim holds back those alone.

@@ -11,10 +11,11 @@ act handed on that still holds on top of it, as commits of their own with their
 authors and messages, and pushes the branch and the deletion of those refs in one
 atomic push, each deletion on the condition that the ref still points at the act.
 Meanwhile the act's own command waits, asking the remote now and then whether its
-ref is still there; once it is gone it fetches and finds its act on the branch. An
-act that has lost CLAIM_AFTER races claims a turn instead (`turns`): on a patch many
-writers record on, an act handed on is dropped whenever another act on that patch
-lands first.
+ref is still there; once it is gone it fetches and finds its act on the branch. On
+a patch many writers record on, an act handed on is dropped whenever another act on
+that patch lands first: an act already overtaken once on its patch is not handed on
+again but tries again itself at once, and one that has lost CLAIM_AFTER races claims
+a turn (`turns`).
 
 Exactly once rests on the remote's atomic push: an act handed on lands only in a
 push that deletes its ref, and a ref is deleted once. Its own command, trying again

@@ -120,6 +120,7 @@ class Ledger:
         self._taken: tuple[str, str] | None = None  # others' acts the last push landed
         self._arrived: list[tuple[str, str]] = []  # the write's (`transact`)
         self._free = 0  # tries that do not count against the attempts (`_tries`)
+        self._moved_under = False  # the act's patch moved under it during this write
         self._began = 0.0  # when this write began (`time.time()`)
 
     @property
@@ -218,7 +219,7 @@ class Ledger:
         self._arrived = arrived
         self._began = time.time()
         self._lost = self._fetched = self._taken = None
-        self._free, self._may_hand_on = 0, True
+        self._free, self._may_hand_on, self._moved_under = 0, True, False
         with CloneLock(self.root) as lock:
             reached("locked")
             self._turn = Turn(upstream.remote) if upstream is not None else None
@@ -293,6 +294,9 @@ class Ledger:
                 outcome, blobs = carried[1], carried[2]
                 snap.warnings += [w for w in carried[3] if w not in snap.warnings]
             else:
+                # Worked out (again) on the fetched head: its patch moved under the
+                # act worked out ahead, or under the try that lost.
+                self._moved_under = carried is not None or self._moved_under
                 outcome, blobs = operation(snap), {}
                 reached("worked-out")
                 self._know_scope(outcome)
@@ -383,17 +387,24 @@ class Ledger:
         another writer to take it along. The commit the shared ledger is at once it
         did; None when this write is to try again itself (at once, having waited).
 
-        An act that lost handoff.CLAIM_AFTER races claims the next turn instead
-        (`turns`) and tries again itself while the others give way: on a patch many
-        writers record on, an act handed on is dropped whenever another act on that
-        patch lands first, and could go on being worked out again, handed on and
-        dropped."""
+        An act whose patch moved under it earlier in this write is not handed on:
+        on a patch others record on, an act handed on is dropped whenever another act
+        on that patch lands first. It fetches and tries again at once. And an act that
+        lost handoff.CLAIM_AFTER races claims the next turn instead (`turns`) and
+        tries again itself while the others give way."""
         if self._may_claim(attempt, handoff.CLAIM_AFTER):
             # Only acts on its patch (the scope noted when it was worked out) would
             # drop it; the others, landing first, take it along, so they need not wait
             # (unless nobody can take it along).
             self._wait_after_loss(attempt, took, handoff.CLAIM_AFTER,
                                   scoped=self._may_hand_on)
+            return None
+        if self._handed is None and self._moved_under:
+            # Others record on its patch (it moved under the act before): handed on,
+            # it would be dropped whenever one of their acts landed first, after a
+            # wait. It looks at the shared ledger at once and tries again itself, as
+            # it is if its patch did not move, else worked out anew.
+            self._fetched, self._lost = self._fetch(upstream), None
             return None
         if self._handed is None:
             lost, self._lost = self._lost, None
