@@ -311,19 +311,21 @@ def test_a_write_leaves_no_fetched_ref_and_the_tracking_branch_at_the_remote(
 
 
 def _lose_pushes(shared: tuple[Cli, Cli], monkeypatch: pytest.MonkeyPatch, inputs: Path,
-                 bare: Path, patch: str, times: int) -> list[list[str]]:
+                 bare: Path, patch: str, times: int, *then: str) -> list[list[str]]:
     """Make B's first `times` pushes lose, each to a test run A records on `patch` just
-    before it; the claims the remote held at each of B's pushes."""
+    before it, and the pushes after those to a test run on each patch `then` names; the
+    claims the remote held at each of B's pushes."""
     a, b = shared
     real_push = GitStore.push
     seen: list[list[str]] = []
+    losses = [patch] * times + list(then)
 
     def push_after_a_colleague(self: GitStore, remote: str, ref: str, merge: str,
                                 *rest: object) -> None:
         if self.root == b.root:
             seen.append(_remote_claims(bare))
-            if len(seen) <= times:
-                must(a, "tests", "record", patch, "--env", "dev",
+            if len(seen) <= len(losses):
+                must(a, "tests", "record", losses[len(seen) - 1], "--env", "dev",
                      str(junit_file(inputs / f"a{len(seen)}", "smoke", 3 + len(seen))))
         real_push(self, remote, ref, merge, *rest)  # type: ignore[arg-type]
 
@@ -429,6 +431,40 @@ def test_an_act_whose_patch_keeps_moving_under_it_tries_again_then_claims_the_ne
     found = [turns.claimed(claim.removeprefix(turns.PREFIX)) for claim in seen[-1]]
     assert [(scope, abs(at - time.time()) < 60) for scope, at in filter(None, found)] \
         == [(turns.scope_of(PATCH), True)] * len(seen[-1])
+    assert _remote_claims(bare) == [] and _handed_on(bare) == []
+    assert _sign_offs(bare, PATCH) == 1
+    assert b("verify").exit_code == 0
+
+
+def test_an_act_holding_a_claim_on_its_patch_is_handed_on_when_it_loses_again(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An act that claimed its patch's turn no longer fears acts on its patch (they
+    wait for it): when it loses to an act on another patch it is handed on again, as
+    an act that was never overtaken is."""
+    _, b = shared
+    bare = daemon.base / "ledger.git"
+    _ask_at_once(monkeypatch)
+    _lose_pushes(shared, monkeypatch, inputs, bare, PATCH, handoff.CLAIM_AFTER, OTHER)
+    handed: list[str] = []
+    real_hand_on = GitStore.hand_on
+
+    def hand_on(self: GitStore, remote: str, commit: str, ref: str) -> bool:
+        handed.append(ref)
+        return real_hand_on(self, remote, commit, ref)
+
+    monkeypatch.setattr(GitStore, "hand_on", hand_on)
+    built = _count_sign_offs(monkeypatch)
+
+    result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert f"recorded after {handoff.CLAIM_AFTER + 1} retries" in result.stderr
+    assert f"claimed the next turn on origin after {handoff.CLAIM_AFTER}" in result.stderr
+    # Handed on after its first loss, and after the loss to the act on OTHER; between
+    # those it tried again itself.
+    assert len(handed) == 2
+    assert built.count("signoff") == handoff.CLAIM_AFTER + 1  # not again after OTHER's
     assert _remote_claims(bare) == [] and _handed_on(bare) == []
     assert _sign_offs(bare, PATCH) == 1
     assert b("verify").exit_code == 0

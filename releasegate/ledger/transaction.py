@@ -312,6 +312,7 @@ class Ledger:
             if why == YIELDED:  # worked out again at once, on the head just pushed
                 carried = None
                 self._free += 1
+                self._moved_under = True
                 self._note_taken(arrived)
                 continue
             carried = (snap.head, outcome, blobs, list(snap.warnings)) if own_patch_only \
@@ -366,6 +367,10 @@ class Ledger:
             time.sleep(backoff(took))
         # else no wait: the others give way from their next fetch
 
+    def _claims_turn(self) -> bool:
+        """Whether this write holds a claim on a turn (`turns`)."""
+        return self._turn is not None and self._turn.mine is not None
+
     def _know_scope(self, write: Write[Any]) -> None:
         """Note the scope of this write's act (`turns.scope_of` its patch), when it is
         an act of one patch: it gives way only to the claims that concern it."""
@@ -387,11 +392,11 @@ class Ledger:
         another writer to take it along. The commit the shared ledger is at once it
         did; None when this write is to try again itself (at once, having waited).
 
-        An act whose patch moved under it earlier in this write is not handed on:
-        on a patch others record on, an act handed on is dropped whenever another act
-        on that patch lands first. It fetches and tries again at once. And an act that
-        lost handoff.CLAIM_AFTER races claims the next turn instead (`turns`) and
-        tries again itself while the others give way."""
+        An act whose patch moved under it earlier in this write is not handed on
+        while it holds no claim on a turn: on a patch others record on, an act handed
+        on is dropped whenever another act on that patch lands first. It fetches and
+        tries again at once. And an act that lost handoff.CLAIM_AFTER races claims
+        the next turn (`turns`) and tries again itself while the others give way."""
         if self._may_claim(attempt, handoff.CLAIM_AFTER):
             # Only acts on its patch (the scope noted when it was worked out) would
             # drop it; the others, landing first, take it along, so they need not wait
@@ -399,11 +404,13 @@ class Ledger:
             self._wait_after_loss(attempt, took, handoff.CLAIM_AFTER,
                                   scoped=self._may_hand_on)
             return None
-        if self._handed is None and self._moved_under:
+        if self._handed is None and self._moved_under and not self._claims_turn():
             # Others record on its patch (it moved under the act before): handed on,
             # it would be dropped whenever one of their acts landed first, after a
             # wait. It looks at the shared ledger at once and tries again itself, as
-            # it is if its patch did not move, else worked out anew.
+            # it is if its patch did not move, else worked out anew. (Once it holds a
+            # claim on its patch's turn, those writers wait for it: handed on, it is
+            # taken along by the others.)
             self._fetched, self._lost = self._fetch(upstream), None
             return None
         if self._handed is None:
