@@ -17,7 +17,7 @@ import pytest
 from releasegate.actions import evidence
 from releasegate.actions.setup import init_ledger
 from releasegate.ledger import handoff, transaction, turns
-from releasegate.ledger.store import GitStore
+from releasegate.ledger.store import BranchLocked, GitStore
 from releasegate.ledger.transaction import backoff
 from tests.git_daemon import GitDaemon, bare_repository
 from tests.helpers import (
@@ -163,6 +163,47 @@ def test_an_act_that_lost_to_a_change_it_rests_on_is_worked_out_again(
     # before the colleague's act: brought in step, and nothing said about it.
     assert "differs from the ledger" not in result.stderr
     assert git(b.root, "status", "--porcelain") == ""
+
+
+def test_an_act_overtaken_on_its_patch_still_waits_when_its_clone_s_branch_is_locked(
+        shared: tuple[Cli, Cli], daemon: GitDaemon, inputs: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An act overtaken on its patch tries again at once after a lost race, but a
+    branch locked in its own clone (another git process moving it) is no race: it
+    waits before trying again, as every act does."""
+    a, b = shared
+    _ask_at_once(monkeypatch)
+    raced = _race_once(b, monkeypatch, lambda: must(
+        a, "tests", "record", PATCH, "--env", "dev", str(junit_file(inputs, "smoke", 3))))
+    real_move = GitStore.compare_and_swap
+    refused: list[str] = []
+
+    def locked_once(self: GitStore, ref: str, new: str, old: str | None,
+                    reason: str) -> bool:
+        # The branch's move for the act's second try, once its patch moved under it.
+        if self.root == b.root and raced and not refused and \
+                reason not in ("releasegate: sync", "releasegate: undo"):
+            refused.append(reason)
+            raise BranchLocked("git's lock on refs/heads/main is taken")
+        return real_move(self, ref, new, old, reason)
+
+    waits: list[float] = []
+
+    def no_wait(took: float) -> float:
+        waits.append(took)
+        return 0.0
+
+    monkeypatch.setattr(GitStore, "compare_and_swap", locked_once)
+    monkeypatch.setattr(transaction, "backoff", no_wait)
+
+    result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
+
+    assert result.exit_code == 0, result.output
+    assert refused and "recorded after 2 retries" in result.stderr
+    assert "lock on refs/heads/main is taken" in result.stderr
+    assert len(waits) == 1  # after the locked branch, not after the lost race
+    assert _sign_offs(daemon.base / "ledger.git", PATCH) == 1
+    assert b("verify").exit_code == 0
 
 
 Done = subprocess.CompletedProcess[str]

@@ -404,13 +404,14 @@ class Ledger:
             self._wait_after_loss(attempt, took, handoff.CLAIM_AFTER,
                                   scoped=self._may_hand_on)
             return None
-        if self._handed is None and self._moved_under and not self._claims_turn():
+        if self._handed is None and self._moved_under and self._locked is None \
+                and not self._claims_turn():
             # Others record on its patch (it moved under the act before): handed on,
             # it would be dropped whenever one of their acts landed first, after a
             # wait. It looks at the shared ledger at once and tries again itself, as
             # it is if its patch did not move, else worked out anew. (Once it holds a
             # claim on its patch's turn, those writers wait for it: handed on, it is
-            # taken along by the others.)
+            # taken along by the others. A branch locked here is waited for as ever.)
             self._fetched, self._lost = self._fetch(upstream), None
             return None
         if self._handed is None:
