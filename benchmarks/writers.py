@@ -16,10 +16,12 @@ fifth act records a test run on one patch all writers share. Each act is timed f
 start to exit; its attempts are read from the notice releasegate prints on standard
 error when it had to retry, and "acts landed by another writer" counts the acts that
 lost a race, were handed on and were taken along by another writer's push (it says
-so on standard error too). "CPU per act" is the CPU time of the acts' processes and
-the git processes they waited for, "daemon CPU per act" that of `git daemon` and the
-git processes it ran for the acts' fetches and pushes, "CPU idle" the share of the
-machine's CPU time (/proc/stat, all cores) left idle while the acts ran.
+so on standard error too); those figures are also given apart for the acts on the
+shared patch and those on the writers' own. "CPU per act" is the CPU time of the
+acts' processes and the git processes they waited for, "daemon CPU per act" that of
+`git daemon` and the git processes it ran for the acts' fetches and pushes, "CPU
+idle" the share of the machine's CPU time (/proc/stat, all cores) left idle while the
+acts ran.
 
 With `--apart`, each round of several writers is followed by one of the same writers
 with the same acts, each on a shared ledger of its own behind the same daemon: no
@@ -81,6 +83,7 @@ class Act:
     attempts: int
     gave_way: int  # times it waited for an act that claimed a turn
     stderr: str
+    shared: bool = False  # a test run on the patch all writers share
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,7 @@ def run_round(base: Path, writers: int, acts: int, remote: str,
                     results.append(Act(n, seconds, done.returncode,
                                        1 + int(found.group(1)) if found else 1,
                                        int(waited.group(1)) if waited else 0,
-                                       done.stderr))
+                                       done.stderr, SHARED_PATCH in args))
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(1, writers + 1)]
         cpu_before, ticks_before = children_cpu(), idle_ticks()
@@ -279,6 +282,18 @@ def run_round(base: Path, writers: int, acts: int, remote: str,
                 raise SystemExit(f"verify found problems after {writers} writers: "
                                  f"{audit.stdout}")
     return Round(writers, results, seconds, after - before, cpu, served, idle, apart)
+
+
+def by_patch(kind: str, acts: list[Act]) -> str:
+    """How the acts of one kind fared: on the patch every writer shares, each act on
+    it overtakes the others in flight there."""
+    if not acts:
+        return f"no acts {kind}"
+    attempts = [a.attempts for a in acts]
+    return (f"{len(acts)} acts {kind}, attempts {statistics.mean(attempts):.2f} mean, "
+            f"{max(attempts)} most, median latency "
+            f"{statistics.median(a.seconds for a in acts):.2f} s, "
+            f"{sum(TAKEN in a.stderr for a in acts)} landed by another writer")
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -367,6 +382,13 @@ def main() -> int:
         said = worst.stderr[found.start():].splitlines()[0] if found else ""
         print(f"\nThe act with the most attempts ({worst.attempts}, {worst.seconds:.2f} s, "
               f"writer {worst.writer}): {said}")
+    print("\nBy patch, in each round of several writers on one ledger:")
+    for turn, r in rounds:
+        if r.writers > 1 and not r.apart:
+            print(f"  turn {turn}, {r.label} writers: " + "; ".join(
+                by_patch(kind, [a for a in r.acts if a.shared == shared])
+                for kind, shared in (("on the shared patch", True),
+                                     ("on their own patches", False))))
     if options.repeat > 1:
         print("\nThroughput against the first round of the same turn, median of "
               f"{options.repeat} turns: " + ", ".join(
