@@ -196,3 +196,70 @@ def test_acts_handed_on_are_read_as_git_diff_tree_sees_them(
     assert found[act].files == expected
     assert len(expected) == 3 and found[act].parent == board
     assert found[act].author.name == "Ann" and found[act].message.strip() == "an act"
+
+
+
+def _chain(root: Path, count: int, name: str = "main") -> list[str]:
+    """`count` commits one on another where the repository's HEAD is, each adding a
+    file named after `name`; their ids, oldest first."""
+    made = []
+    for n in range(count):
+        (root / f"{name}-{n}.txt").write_text(f"{name} {n}\n", encoding="utf-8")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", f"{name} {n}")
+        made.append(git(root, "rev-parse", "HEAD").strip())
+    return made
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitStore, list[str], str]:
+    """72 commits on main, and a branch of 3 more from the 41st."""
+    root = tmp_path_factory.mktemp("history") / "repo"
+    store = init_repository(root)
+    chain = _chain(root, 72)
+    git(root, "checkout", "-q", "-b", "aside", chain[40])
+    return store, chain, _chain(root, 3, "aside")[-1]
+
+
+@pytest.mark.parametrize("behind", [0, 1, 7, 8, 9, 20, 63, 64, 70])
+def test_whether_a_commit_is_an_ancestor_agrees_with_git_at_any_distance(
+        history: tuple[GitStore, list[str], str], behind: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked inside a race's window, the answer comes from the first parents read a
+    few at a time; it is git's own, however far back the older commit lies."""
+    store, chain, aside = history
+    newer, older = chain[-1], chain[-1 - behind]
+    asked_git: list[tuple[str, ...]] = []
+    real = store._process
+
+    def counting(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+        asked_git.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_process", counting)
+
+    assert store.is_ancestor(older, newer) is True
+    # Within the first 64 first parents no git process is started for it.
+    assert asked_git == ([] if behind < 64 else [("merge-base", "--is-ancestor", older,
+                                                  newer)])
+    assert store.is_ancestor(newer, older) is (behind == 0)
+    assert store.is_ancestor(aside, newer) is False
+    assert store.is_ancestor(older, aside) is (behind >= 31)
+
+
+def test_an_ancestor_behind_a_merge_is_found_by_git(tmp_path: Path) -> None:
+    """Through a merge the first parents do not tell: git answers, and an ancestor on
+    the merged side is found."""
+    root = tmp_path / "repo"
+    store = init_repository(root)
+    base = _chain(root, 2)
+    git(root, "checkout", "-q", "-b", "side", base[-1])
+    side = _chain(root, 2, "side")
+    git(root, "checkout", "-q", "main")
+    _chain(root, 1, "main-after")
+    git(root, "merge", "-q", "--no-ff", "-m", "merge", "side")
+    on_top = _chain(root, 3, "top")[-1]
+
+    assert store.is_ancestor(side[0], on_top) is True
+    assert store.is_ancestor(base[0], on_top) is True
+    assert store.is_ancestor(on_top, side[-1]) is False

@@ -76,6 +76,7 @@ PROTOCOL = "protocol.version=0"  # how the remote is asked (see GitStore.fetch)
 # not have: without asking the remote what it has, git would send the whole history.
 NEGOTIATE = "push.negotiate=true"
 SHORT_WALK = 64  # first parents read before git is asked whether a commit is an ancestor
+WALK_STEP = 8  # of those, read in one round trip with the object reader
 REPLACED = "board/"  # the only files a write replaces (derived rows); all else is added
 
 
@@ -206,15 +207,25 @@ class GitStore:
         """Whether `older` is `newer` or one of its ancestors. A few first parents are
         read first: git's own answer walks the whole history of a clone without a
         commit-graph (1 s and 430 MB at 200,000 commits), and the usual question is
-        whether the branch merely moved on by an act or two."""
+        whether the branch merely moved on by a few acts. They are asked for WALK_STEP
+        at a time (`<commit>~<n>`), one round trip with the reader each: this is asked
+        inside a race's window, where a round trip waits for the reader's turn."""
         current = newer
-        for _ in range(SHORT_WALK):
-            if current == older:
-                return True
-            parents = (self.commit_record(current) or ([], ""))[0]
-            if len(parents) != 1:
-                break  # a merge or the first commit: git answers
-            current = parents[0]
+        for _ in range(0, SHORT_WALK, WALK_STEP):
+            chain = self.objects.read([current, *(f"{current}~{n}"
+                                                  for n in range(1, WALK_STEP))])
+            for found in chain:
+                if found is None or found.type != "commit":
+                    break  # the history is cut short here: git answers
+                if found.sha == older:
+                    return True
+                parents = _commit_parts(found.data)[1]
+                if len(parents) != 1:
+                    break  # a merge or the first commit: git answers
+                current = parents[0]
+            else:
+                continue
+            break
         return self._process("merge-base", "--is-ancestor", older, newer).returncode == 0
 
     def commit_record(self, commit: str) -> tuple[list[str], str] | None:
