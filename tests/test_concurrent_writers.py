@@ -99,6 +99,19 @@ def _ask_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(handoff, "ASK_EVERY", (0.01, 0.02))
 
 
+def _count_hand_ons(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The refs acts are handed on to, as they are handed on."""
+    handed: list[str] = []
+    real_hand_on = GitStore.hand_on
+
+    def hand_on(self: GitStore, remote: str, commit: str, ref: str) -> bool:
+        handed.append(ref)
+        return real_hand_on(self, remote, commit, ref)
+
+    monkeypatch.setattr(GitStore, "hand_on", hand_on)
+    return handed
+
+
 def _count_sign_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count how often the sign-off act is worked out (validated and built)."""
     from releasegate.actions.common import append_event as real
@@ -447,14 +460,7 @@ def test_an_act_whose_patch_keeps_moving_under_it_tries_again_then_claims_the_ne
     _ask_at_once(monkeypatch)
     # The act's patch changes under it before each of those pushes.
     seen = _lose_pushes(shared, monkeypatch, inputs, bare, PATCH, handoff.CLAIM_AFTER)
-    handed: list[str] = []
-    real_hand_on = GitStore.hand_on
-
-    def hand_on(self: GitStore, remote: str, commit: str, ref: str) -> bool:
-        handed.append(ref)
-        return real_hand_on(self, remote, commit, ref)
-
-    monkeypatch.setattr(GitStore, "hand_on", hand_on)
+    handed = _count_hand_ons(monkeypatch)
     built = _count_sign_offs(monkeypatch)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")
@@ -487,14 +493,7 @@ def test_an_act_holding_a_claim_on_its_patch_is_handed_on_when_it_loses_again(
     bare = daemon.base / "ledger.git"
     _ask_at_once(monkeypatch)
     _lose_pushes(shared, monkeypatch, inputs, bare, PATCH, handoff.CLAIM_AFTER, OTHER)
-    handed: list[str] = []
-    real_hand_on = GitStore.hand_on
-
-    def hand_on(self: GitStore, remote: str, commit: str, ref: str) -> bool:
-        handed.append(ref)
-        return real_hand_on(self, remote, commit, ref)
-
-    monkeypatch.setattr(GitStore, "hand_on", hand_on)
+    handed = _count_hand_ons(monkeypatch)
     built = _count_sign_offs(monkeypatch)
 
     result = b("signoff", PATCH, "--env", "test", "--role", "app-owner", person="bob")

@@ -198,7 +198,6 @@ def test_acts_handed_on_are_read_as_git_diff_tree_sees_them(
     assert found[act].author.name == "Ann" and found[act].message.strip() == "an act"
 
 
-
 def _chain(root: Path, count: int, name: str = "main") -> list[str]:
     """`count` commits one on another where the repository's HEAD is, each adding a
     file named after `name`; their ids, oldest first."""
